@@ -1,0 +1,69 @@
+# ATM Support — the two set-up commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Django 6 needs Python >= 3.12: take the first that answers (pyenv's shims fail unless selected).
+PYTHON ?= $(shell for c in \
+	"$$(pyenv prefix 3.13.0 2>/dev/null)/bin/python3" \
+	"$$(pyenv prefix 3.12.1 2>/dev/null)/bin/python3" \
+	python3.13 python3.12 python3; do \
+	  if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	    command -v "$$c"; break; fi; done)
+
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atm_support
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: help install run test lint format chromium clean
+
+help:
+	@echo "make run    install into .venv, migrate, load the demo and serve the portal"
+	@echo "make test   install what is missing and run the whole suite (lint included)"
+	@echo "make lint   ruff, mypy and djlint"
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "ERROR: no Python >= 3.12 found (tried pyenv 3.13.0 / 3.12.1, python3.13, python3.12, python3)."; \
+	  echo "Install Python 3.12+ or run: make PYTHON=/path/to/python3.12 ..."; exit 1; fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@bash scripts/serve.sh
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  echo "Chromium is missing: installing Debian's package (apt-get install chromium)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null \
+	    || { echo "ERROR: could not install chromium; browser tests need $(CHROMIUM)"; exit 1; }; \
+	fi
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(VENV)/bin/djlint templates --lint
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: install chromium lint
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
+	  $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,26 @@
+"""Who may open a portal page: signed-in client users; staff are sent to the admin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+View = Callable[..., HttpResponse]
+
+
+def client_required(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if user.is_staff or getattr(user, "organisation_id", None) is None:
+            return HttpResponseRedirect(reverse("admin:index"))
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from .invitations import InviteRefused, invitation_create, invitation_send, invite_client
+from .models import Invitation, Organisation, User
+
+
+def _send_invitation(request: HttpRequest, user: User) -> bool:
+    """Issue and mail a link; when the mail cannot leave, staff still get the link to pass on."""
+    try:
+        issued = invitation_create(user=user, by=request.user)  # type: ignore[arg-type]
+    except InviteRefused as refusal:
+        messages.error(request, str(refusal))
+        return False
+    try:
+        invitation_send(issued=issued)
+    except OSError as error:
+        messages.warning(
+            request,
+            f"L'e-mail d'invitation à {user.email} n'a pas pu partir ({error}). "
+            f"Transmettez-lui ce lien : {issued.url}",
+        )
+        return False
+    return True
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "first_name", "last_name", "organisation", "is_staff")
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+class StaffOrOrganisationMixin(forms.ModelForm):
+    """The database refuses staff with an organisation and clients without: say it in French."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        is_staff = cleaned.get("is_staff", False)
+        organisation = cleaned.get("organisation")
+        if is_staff and organisation is not None:
+            self.add_error("organisation", "Un membre de l'équipe ATM n'a pas d'organisation.")
+        if not is_staff and organisation is None:
+            self.add_error("organisation", "Un utilisateur client doit avoir une organisation.")
+        return cleaned
+
+
+class UserAddForm(StaffOrOrganisationMixin, UserCreationForm):
+    pass
+
+
+class UserChangeAdminForm(StaffOrOrganisationMixin, UserEditForm):
+    pass
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = UserChangeAdminForm
+    add_form = UserAddForm
+    ordering = ["email"]
+    list_display = ["email", "full_name", "organisation", "is_staff", "is_active", "last_login"]
+    list_filter = ["is_staff", "is_active", "organisation"]
+    list_select_related = ["organisation"]
+    search_fields = ["email", "first_name", "last_name", "organisation__name"]
+    readonly_fields = ["last_login", "previous_login", "date_joined"]
+    actions = ["send_invitation"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Identité", {"fields": ("first_name", "last_name", "language")}),
+        ("Organisation", {"fields": ("organisation",)}),
+        (
+            "Droits",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("Dates", {"fields": ("last_login", "previous_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "organisation",
+                    "is_staff",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+
+    @admin.display(description="nom", ordering="last_name")
+    def full_name(self, obj: User) -> str:
+        return obj.get_full_name()
+
+    @admin.action(description="Envoyer une invitation aux utilisateurs sélectionnés")
+    def send_invitation(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        sent = [user.email for user in queryset if _send_invitation(request, user)]
+        if sent:
+            messages.success(request, f"Invitation envoyée à : {', '.join(sent)}.")
+
+
+class UserInline(admin.TabularInline[User, Organisation]):
+    model = User
+    fields = ["email", "first_name", "last_name", "is_active", "last_login"]
+    readonly_fields = ["email", "first_name", "last_name", "is_active", "last_login"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # users are added by invitation, with the button above
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Adresse e-mail")
+    first_name = forms.CharField(label="Prénom", max_length=150, required=False)
+    last_name = forms.CharField(label="Nom", max_length=150, required=False)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin[Organisation]):
+    list_display = ["name", "user_count", "created_at"]
+    search_fields = ["name"]
+    inlines = [UserInline]
+    change_form_template = "admin/accounts/organisation/change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Organisation]:
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(user_total=Count("users"))
+
+    @admin.display(description="utilisateurs", ordering="user_total")
+    def user_count(self, obj: Organisation) -> int:
+        return obj.user_total  # type: ignore[attr-defined]
+
+    def get_urls(self) -> list[URLPattern]:
+        custom = [
+            path(
+                "<int:organisation_id>/inviter/",
+                self.admin_site.admin_view(self.invite_view),
+                name="accounts_organisation_invite",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def invite_view(self, request: HttpRequest, organisation_id: int) -> HttpResponse:
+        organisation = get_object_or_404(Organisation, pk=organisation_id)
+        if not self.has_change_permission(request, organisation):
+            return HttpResponseRedirect(reverse("admin:index"))
+        form = InviteForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                issued = invite_client(
+                    organisation=organisation,
+                    by=request.user,  # type: ignore[arg-type]
+                    send=False,
+                    **form.cleaned_data,
+                )
+            except InviteRefused as refusal:
+                form.add_error("email", str(refusal))
+            else:
+                try:
+                    invitation_send(issued=issued)
+                except OSError as error:
+                    messages.warning(
+                        request,
+                        f"L'e-mail n'a pas pu partir ({error}). Transmettez ce lien : {issued.url}",
+                    )
+                else:
+                    messages.success(
+                        request, f"Invitation envoyée à {issued.invitation.user.email}."
+                    )
+                return HttpResponseRedirect(
+                    reverse("admin:accounts_organisation_change", args=[organisation.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Inviter un utilisateur chez {organisation}",
+            "organisation": organisation,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/accounts/organisation/invite.html", context)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin[Invitation]):
+    list_display = ["user", "organisation", "created_at", "expires_at", "state", "created_by"]
+    list_select_related = ["user__organisation", "created_by"]
+    search_fields = ["user__email"]
+    readonly_fields = ["user", "created_at", "expires_at", "used_at", "voided_at", "created_by"]
+    exclude = ["token_hash"]
+
+    @admin.display(description="organisation")
+    def organisation(self, obj: Invitation) -> str:
+        return str(obj.user.organisation or "")
+
+    @admin.display(description="état")
+    def state(self, obj: Invitation) -> str:
+        return format_html("<span>{}</span>", obj.status)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # an invitation is made by the action on users or the organisation button
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class Organisation(models.Model):
+    """A client company: its users share its tickets and its monthly allowance."""
+
+    name = models.CharField("nom", max_length=150, unique=True)
+    created_at = models.DateTimeField("créée le", default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "organisation"
+        verbose_name_plural = "organisations"
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="organisation_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("Une adresse e-mail est obligatoire.")
+        user = self.model(email=normalize_email(email), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        if not extra["is_staff"] or not extra["is_superuser"]:
+            raise ValueError("Un super-utilisateur doit être membre de l'équipe et super-utilisateur.")
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email=normalize_email(username or ""))
+
+
+def normalize_email(email: str) -> str:
+    """E-mail addresses are unique whatever their case: they are stored lower-cased."""
+    return email.strip().lower()
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with an e-mail: ATM staff (no organisation) or a client user (one)."""
+
+    class Language(models.TextChoices):
+        FRENCH = "fr", "Français"
+        ENGLISH = "en", "English"
+
+    email = models.EmailField("adresse e-mail", unique=True)
+    first_name = models.CharField("prénom", max_length=150, blank=True)
+    last_name = models.CharField("nom", max_length=150, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name="organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    is_staff = models.BooleanField(
+        "équipe ATM",
+        default=False,
+        help_text="Membre de l'équipe ATM : accède à l'administration, sans organisation.",
+    )
+    is_active = models.BooleanField("actif", default=True)
+    date_joined = models.DateTimeField("inscrit le", default=timezone.now)
+    previous_login = models.DateTimeField("connexion précédente", null=True, blank=True)
+    language = models.CharField(
+        "langue", max_length=5, choices=Language.choices, default=Language.FRENCH
+    )
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = "utilisateur"
+        verbose_name_plural = "utilisateurs"
+        constraints = [
+            # Staff never belong to an organisation; a client user belongs to exactly one.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(is_staff=True, organisation__isnull=True)
+                    | models.Q(is_staff=False, organisation__isnull=False)
+                ),
+                name="user_staff_xor_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+    @property
+    def is_client(self) -> bool:
+        return not self.is_staff and self.organisation_id is not None
+
+
+class Invitation(models.Model):
+    """A one-time link that lets an invited user create their password.
+
+    Only a SHA-256 hash of the token is stored: a database leak reveals no usable link.
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name="utilisateur", on_delete=models.CASCADE, related_name="invitations"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField("créée le", default=timezone.now)
+    expires_at = models.DateTimeField("expire le")
+    used_at = models.DateTimeField("utilisée le", null=True, blank=True)
+    voided_at = models.DateTimeField("annulée le", null=True, blank=True)
+    created_by = models.ForeignKey(
+        User,
+        verbose_name="invitée par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "invitation"
+        verbose_name_plural = "invitations"
+
+    def __str__(self) -> str:
+        return f"Invitation de {self.user.email} ({self.created_at:%d/%m/%Y})"
+
+    @property
+    def status(self) -> str:
+        if self.used_at:
+            return "utilisée"
+        if self.voided_at:
+            return "annulée"
+        if self.expires_at <= timezone.now():
+            return "expirée"
+        return "valide"

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from .access import client_required
+from .email_change import EmailChangeError, email_change_confirm, email_change_request
+from .forms import EmailChangeForm, FirstPasswordForm, LanguageForm, LoginForm
+from .invitations import InvitationError, invitation_accept, invitation_check
+from .models import User
+
+INVITATION_ERRORS = {
+    "malformed": "Ce lien d'invitation n'est pas valide : il a peut-être été mal copié.",
+    "unknown": "Ce lien d'invitation n'est pas valide : il a peut-être été mal copié.",
+    "used": "Ce lien d'invitation a déjà servi : votre mot de passe a été créé.",
+    "voided": "Ce lien d'invitation a été remplacé par une invitation plus récente.",
+    "expired": "Ce lien d'invitation a expiré.",
+    "inactive": "Ce compte a été désactivé.",
+}
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        if self.request.user.is_staff:
+            return reverse("admin:index")
+        return super().get_default_redirect_url()
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "emails/password_reset.txt"
+    html_email_template_name = "emails/password_reset.html"
+    subject_template_name = "emails/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # Links in the mail come from SITE_URL, never from the request's Host header.
+        self.extra_email_context = {
+            "site_url": settings.SITE_URL,
+            "support_email": settings.SUPPORT_EMAIL,
+        }
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+@sensitive_post_parameters("new_password1", "new_password2")
+@never_cache
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """« Création du mot de passe ». GET shows the form and consumes nothing; POST uses the link."""
+    try:
+        invite = invitation_check(token)
+    except InvitationError as error:
+        return _invitation_invalid(request, error)
+    form = FirstPasswordForm(request.POST or None, user=invite.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitation_accept(token=token, password=form.cleaned_data["new_password1"])
+        except InvitationError as error:
+            return _invitation_invalid(request, error)
+        login(request, user, backend="accounts.backends.ThrottledEmailBackend")
+        messages.success(request, "Votre mot de passe est créé. Bienvenue sur ATM Support !")
+        return HttpResponseRedirect(reverse("tickets:home"))
+    return render(request, "accounts/invitation.html", {"form": form, "invited": invite.user})
+
+
+def _invitation_invalid(request: HttpRequest, error: InvitationError) -> HttpResponse:
+    context = {"reason": error.reason, "message": INVITATION_ERRORS[error.reason]}
+    return render(request, "accounts/invitation_invalid.html", context, status=error.status)
+
+
+@client_required
+@sensitive_post_parameters("old_password", "new_password1", "new_password2", "password")
+def account(request: HttpRequest) -> HttpResponse:
+    """« Mon compte »: three forms on one page, each posted with its own `action`."""
+    user: User = request.user  # type: ignore[assignment]
+    action = request.POST.get("action") if request.method == "POST" else None
+    password_form = PasswordChangeForm(user, request.POST if action == "password" else None)
+    email_form = EmailChangeForm(request.POST if action == "email" else None, user=user)
+    language_form = LanguageForm(request.POST if action == "language" else None, instance=user)
+
+    if action == "password" and password_form.is_valid():
+        password_form.save()
+        # Keeps this session; every other session of the user ends (its auth hash no longer matches).
+        update_session_auth_hash(request, password_form.user)
+        messages.success(request, "Votre mot de passe a été modifié. Vos autres sessions sont fermées.")
+        return HttpResponseRedirect(reverse("accounts:account"))
+    if action == "email" and email_form.is_valid():
+        new_email = email_form.cleaned_data["new_email"]
+        email_change_request(user=user, new_email=new_email)
+        messages.info(
+            request,
+            f"Un lien de confirmation a été envoyé à {new_email}. Votre adresse changera "
+            "lorsque vous l'aurez suivi.",
+        )
+        return HttpResponseRedirect(reverse("accounts:account"))
+    if action == "language" and language_form.is_valid():
+        language_form.save()
+        messages.success(request, "Langue enregistrée." if user.language == "fr" else "Language saved.")
+        return HttpResponseRedirect(reverse("accounts:account"))
+
+    status = 400 if action else 200
+    if action not in (None, "password", "email", "language"):
+        messages.error(request, "Action inconnue.")
+    context = {
+        "password_form": password_form,
+        "email_form": email_form,
+        "language_form": language_form,
+        "tab": "account",
+    }
+    return render(request, "accounts/account.html", context, status=status)
+
+
+def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user = email_change_confirm(token=token)
+    except EmailChangeError as error:
+        return render(
+            request, "accounts/email_confirm_invalid.html", {"message": error.message}, status=error.status
+        )
+    messages.success(request, f"Votre adresse e-mail est désormais {user.email}.")
+    if request.user.is_authenticated:
+        return HttpResponseRedirect(reverse("accounts:account"))
+    return HttpResponseRedirect(reverse("accounts:login"))

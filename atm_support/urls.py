@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.forms import AdminLoginForm
+
+admin.site.site_header = "ATM Support — administration"
+admin.site.site_title = "ATM Support"
+admin.site.index_title = "Tableau de bord de l'équipe ATM"
+admin.site.login_form = AdminLoginForm
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
+    path("", include("tickets.urls")),
+]
