@@ -62,7 +62,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 test: install chromium lint
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) STATIC_MANIFEST=0 \
 	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:

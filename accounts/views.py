@@ -93,6 +93,8 @@ def account(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     action = request.POST.get("action") if request.method == "POST" else None
     password_form = PasswordChangeForm(user, request.POST if action == "password" else None)
+    # Three forms on one page: none of them grabs the focus on load.
+    password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
     email_form = EmailChangeForm(request.POST if action == "email" else None, user=user)
     language_form = LanguageForm(request.POST if action == "language" else None, instance=user)
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from accounts.forms import AdminLoginForm
@@ -10,7 +12,15 @@ admin.site.site_title = "ATM Support"
 admin.site.index_title = "Tableau de bord de l'équipe ATM"
 admin.site.login_form = AdminLoginForm
 
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask /favicon.ico on every page, the admin's included."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("tickets.urls")),

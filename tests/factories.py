@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import Organisation, User
+
+PASSWORD = "Motdepasse-Solide-42"
+
+
+class OrganisationFactory(DjangoModelFactory[Organisation]):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+
+
+class ClientFactory(DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"client{n}@example.fr")
+    first_name = "Camille"
+    last_name = factory.Sequence(lambda n: f"Client{n}")
+    organisation = factory.SubFactory(OrganisationFactory)
+    is_staff = False
+
+    @factory.post_generation
+    def password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+        obj.set_password(extracted or PASSWORD)
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class StaffFactory(ClientFactory):
+    email = factory.Sequence(lambda n: f"tech{n}@atm-consulting.fr")
+    organisation = None
+    is_staff = True
+    first_name = "Tom"
