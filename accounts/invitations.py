@@ -1,4 +1,5 @@
-"""The invite flow: staff or ops invite a client user, who follows a one-time link to set a password.
+"""The invite flow: staff or ops invite a client user, who follows a one-time link to set a
+password.
 
 The token travels only in the e-mail; the database keeps its SHA-256. A link is valid
 INVITATION_VALIDITY_DAYS, used once, and voided by any newer invitation for the same user.

@@ -50,7 +50,9 @@ class UserManager(BaseUserManager["User"]):
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         if not extra["is_staff"] or not extra["is_superuser"]:
-            raise ValueError("Un super-utilisateur doit être membre de l'équipe et super-utilisateur.")
+            raise ValueError(
+                "Un super-utilisateur doit être membre de l'équipe et super-utilisateur."
+            )
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, username: str | None) -> User:

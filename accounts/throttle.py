@@ -39,7 +39,9 @@ class _Counter:
 def _counters(email: str, ip: str) -> list[_Counter]:
     account = hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
     return [
-        _Counter(f"login-throttle:acct-ip:{account}:{ip}", settings.LOGIN_THROTTLE_ACCOUNT_IP_LIMIT),
+        _Counter(
+            f"login-throttle:acct-ip:{account}:{ip}", settings.LOGIN_THROTTLE_ACCOUNT_IP_LIMIT
+        ),
         _Counter(f"login-throttle:acct:{account}", settings.LOGIN_THROTTLE_ACCOUNT_LIMIT),
         _Counter(f"login-throttle:ip:{ip}", settings.LOGIN_THROTTLE_IP_LIMIT),
     ]

@@ -100,9 +100,11 @@ def account(request: HttpRequest) -> HttpResponse:
 
     if action == "password" and password_form.is_valid():
         password_form.save()
-        # Keeps this session; every other session of the user ends (its auth hash no longer matches).
+        # Keeps this session; every other session ends (its auth hash no longer matches).
         update_session_auth_hash(request, password_form.user)
-        messages.success(request, "Votre mot de passe a été modifié. Vos autres sessions sont fermées.")
+        messages.success(
+            request, "Votre mot de passe a été modifié. Vos autres sessions sont fermées."
+        )
         return HttpResponseRedirect(reverse("accounts:account"))
     if action == "email" and email_form.is_valid():
         new_email = email_form.cleaned_data["new_email"]
@@ -115,7 +117,9 @@ def account(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("accounts:account"))
     if action == "language" and language_form.is_valid():
         language_form.save()
-        messages.success(request, "Langue enregistrée." if user.language == "fr" else "Language saved.")
+        messages.success(
+            request, "Langue enregistrée." if user.language == "fr" else "Language saved."
+        )
         return HttpResponseRedirect(reverse("accounts:account"))
 
     status = 400 if action else 200
@@ -135,7 +139,10 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
         user = email_change_confirm(token=token)
     except EmailChangeError as error:
         return render(
-            request, "accounts/email_confirm_invalid.html", {"message": error.message}, status=error.status
+            request,
+            "accounts/email_confirm_invalid.html",
+            {"message": error.message},
+            status=error.status,
         )
     messages.success(request, f"Votre adresse e-mail est désormais {user.email}.")
     if request.user.is_authenticated:

@@ -13,7 +13,6 @@ admin.site.index_title = "Tableau de bord de l'équipe ATM"
 admin.site.login_form = AdminLoginForm
 
 
-
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask /favicon.ico on every page, the admin's included."""
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))

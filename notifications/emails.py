@@ -17,8 +17,7 @@ def render_email(template: str, context: Mapping[str, Any]) -> tuple[str, str, s
     The subject loses every line break, so nothing a user typed can add a header.
     """
     ctx = {"site_url": settings.SITE_URL, "support_email": settings.SUPPORT_EMAIL, **context}
-    subject = render_to_string(f"emails/{template}_subject.txt", ctx)
-    subject = " ".join(subject.split())
+    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", ctx).split())
     text = render_to_string(f"emails/{template}.txt", ctx)
     html = render_to_string(f"emails/{template}.html", ctx)
     return subject, text, html

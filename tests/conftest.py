@@ -33,12 +33,12 @@ class ReceivedMail:
     @property
     def text(self) -> str:
         part = self.message.get_body(preferencelist=("plain",))
-        return part.get_content() if part is not None else ""  # type: ignore[attr-defined]
+        return part.get_content() if part is not None else ""
 
     @property
     def html(self) -> str:
         part = self.message.get_body(preferencelist=("html",))
-        return part.get_content() if part is not None else ""  # type: ignore[attr-defined]
+        return part.get_content() if part is not None else ""
 
     def links(self) -> list[str]:
         return URL_PATTERN.findall(self.text)
@@ -51,11 +51,11 @@ class SMTPSink:
         self.messages: list[ReceivedMail] = []
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self.messages.append(
-                ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message)  # type: ignore[arg-type]
+                ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message)
             )
         return "250 Message accepted"
 

@@ -30,7 +30,7 @@ class ClientFactory(DjangoModelFactory[User]):
     is_staff = False
 
     @factory.post_generation
-    def password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         obj.set_password(extracted or PASSWORD)
         if create:
             obj.save(update_fields=["password"])

@@ -4,7 +4,7 @@ from django.db import models
 
 
 class Category(models.Model):
-    """A kind of request (Anomalie, Question...), managed by staff; retired ones stay on old tickets."""
+    """A kind of request (Anomalie, Question...) managed by staff; retired ones stay on tickets."""
 
     name = models.CharField("nom", max_length=100, unique=True)
     position = models.PositiveIntegerField("ordre", default=0)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 
 from accounts.models import User
 from tests.factories import PASSWORD, ClientFactory
@@ -26,9 +25,12 @@ def test_account_page_shows_the_three_forms(client, client_user):
 def test_password_change_keeps_this_session_and_ends_the_others(client_user):
     here, elsewhere = Client(), Client()
     for browser in (here, elsewhere):
-        assert browser.post(
-            "/connexion/", {"username": client_user.email, "password": PASSWORD}
-        ).status_code == 302
+        assert (
+            browser.post(
+                "/connexion/", {"username": client_user.email, "password": PASSWORD}
+            ).status_code
+            == 302
+        )
 
     response = here.post(
         ACCOUNT,

@@ -23,7 +23,7 @@ def test_client_never_reaches_the_admin(client, client_user):
 
 def test_client_with_staff_flag_forged_in_a_post_stays_a_client(client, client_user):
     client.force_login(client_user)
-    client.post("/admin/accounts/user/%d/change/" % client_user.pk, {"is_staff": "on"})
+    client.post(f"/admin/accounts/user/{client_user.pk}/change/", {"is_staff": "on"})
     client_user.refresh_from_db()
     assert client_user.is_staff is False
 
@@ -89,7 +89,9 @@ def test_invite_button_refuses_bad_input_in_french_and_keeps_it(
     assert "Saisissez une adresse de courriel valide" in text(bad)
     assert 'value="Nina"' in text(bad)
     assert "appartient déjà à l'organisation « Cabinet Durand »" in text(taken)
-    assert client.get(reverse("admin:accounts_organisation_invite", args=[999999])).status_code == 404
+    assert (
+        client.get(reverse("admin:accounts_organisation_invite", args=[999999])).status_code == 404
+    )
 
 
 def test_admin_refuses_a_client_without_organisation_in_french(client, staff_user):

@@ -73,7 +73,10 @@ def test_replayed_link_is_refused_with_410(client, organisation):
     post_password(client, issued.url)
     client.logout()
 
-    for response in (client.get(issued.url), post_password(client, issued.url, "Autre-Secret-2026")):
+    for response in (
+        client.get(issued.url),
+        post_password(client, issued.url, "Autre-Secret-2026"),
+    ):
         assert response.status_code == 410
         assert "déjà servi" in text(response)
     assert User.objects.get(email="lea@example.fr").check_password(GOOD_PASSWORD)
@@ -154,7 +157,9 @@ def test_weak_or_mismatched_password_is_refused_in_french(
 
 
 def test_password_similar_to_email_is_refused(client, organisation):
-    issued = invite_client(email="boulangerie.martin@example.fr", organisation=organisation, send=False)
+    issued = invite_client(
+        email="boulangerie.martin@example.fr", organisation=organisation, send=False
+    )
 
     response = post_password(client, issued.url, "boulangerie.martin")
 

@@ -17,7 +17,6 @@ TABS = ["Accueil", "Mon affichage", "Afficher les tickets", "Ouvrir un ticket", 
 NEW_PASSWORD = "Baguette-Tradition-31"
 
 
-
 def no_horizontal_scroll(page: Page) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
@@ -112,6 +111,9 @@ def test_every_page_fits_a_phone_and_the_menu_opens(
     menu.focus()
     page.keyboard.press("Enter")
     expect(page.locator("#menu")).to_have_class(re.compile(r"\bshow\b"))
-    expect(page.get_by_role("link", name="Fermer la session").or_(
-        page.get_by_role("button", name="Fermer la session"))).to_be_visible()
+    expect(
+        page.get_by_role("link", name="Fermer la session").or_(
+            page.get_by_role("button", name="Fermer la session")
+        )
+    ).to_be_visible()
     shoot(page, "phone-menu")
