@@ -54,9 +54,7 @@ class SMTPSink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
-            self.messages.append(
-                ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message)
-            )
+            self.messages.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted"
 
     def to(self, address: str) -> list[ReceivedMail]:
