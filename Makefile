@@ -38,9 +38,6 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	@mkdir -p var
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
 	@bash scripts/serve.sh
 
 chromium:

@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .invitations import InviteRefused, invitation_create, invitation_send, invite_client
 from .models import Invitation, Organisation, User
@@ -29,8 +31,11 @@ def _send_invitation(request: HttpRequest, user: User) -> bool:
     except OSError as error:
         messages.warning(
             request,
-            f"L'e-mail d'invitation à {user.email} n'a pas pu partir ({error}). "
-            f"Transmettez-lui ce lien : {issued.url}",
+            gettext(
+                "L'e-mail d'invitation à %(email)s n'a pas pu partir (%(error)s). "
+                "Transmettez-lui ce lien : %(url)s"
+            )
+            % {"email": user.email, "error": error, "url": issued.url},
         )
         return False
     return True
@@ -56,9 +61,13 @@ class StaffOrOrganisationMixin(forms.ModelForm):
         is_staff = cleaned.get("is_staff", False)
         organisation = cleaned.get("organisation")
         if is_staff and organisation is not None:
-            self.add_error("organisation", "Un membre de l'équipe ATM n'a pas d'organisation.")
+            self.add_error(
+                "organisation", gettext("Un membre de l'équipe ATM n'a pas d'organisation.")
+            )
         if not is_staff and organisation is None:
-            self.add_error("organisation", "Un utilisateur client doit avoir une organisation.")
+            self.add_error(
+                "organisation", gettext("Un utilisateur client doit avoir une organisation.")
+            )
         return cleaned
 
 
@@ -83,13 +92,13 @@ class UserAdmin(BaseUserAdmin):
     actions = ["send_invitation"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Identité", {"fields": ("first_name", "last_name", "language")}),
-        ("Organisation", {"fields": ("organisation",)}),
+        (_("Identité"), {"fields": ("first_name", "last_name", "language")}),
+        (_("Organisation"), {"fields": ("organisation",)}),
         (
-            "Droits",
+            _("Droits"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Dates", {"fields": ("last_login", "previous_login", "date_joined")}),
+        (_("Dates"), {"fields": ("last_login", "previous_login", "date_joined")}),
     )
     add_fieldsets = (
         (
@@ -110,15 +119,17 @@ class UserAdmin(BaseUserAdmin):
         ),
     )
 
-    @admin.display(description="nom", ordering="last_name")
+    @admin.display(description=_("nom"), ordering="last_name")
     def full_name(self, obj: User) -> str:
         return obj.get_full_name()
 
-    @admin.action(description="Envoyer une invitation aux utilisateurs sélectionnés")
+    @admin.action(description=_("Envoyer une invitation aux utilisateurs sélectionnés"))
     def send_invitation(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         sent = [user.email for user in queryset if _send_invitation(request, user)]
         if sent:
-            messages.success(request, f"Invitation envoyée à : {', '.join(sent)}.")
+            messages.success(
+                request, gettext("Invitation envoyée à : %(emails)s.") % {"emails": ", ".join(sent)}
+            )
 
 
 class UserInline(admin.TabularInline[User, Organisation]):
@@ -134,15 +145,16 @@ class UserInline(admin.TabularInline[User, Organisation]):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label="Adresse e-mail")
-    first_name = forms.CharField(label="Prénom", max_length=150, required=False)
-    last_name = forms.CharField(label="Nom", max_length=150, required=False)
+    email = forms.EmailField(label=_("Adresse e-mail"))
+    first_name = forms.CharField(label=_("Prénom"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Nom"), max_length=150, required=False)
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     list_display = ["name", "user_count", "created_at"]
     search_fields = ["name"]
+    readonly_fields = ["created_at"]
     inlines = [UserInline]
     change_form_template = "admin/accounts/organisation/change_form.html"
 
@@ -151,7 +163,7 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
 
         return super().get_queryset(request).annotate(user_total=Count("users"))
 
-    @admin.display(description="utilisateurs", ordering="user_total")
+    @admin.display(description=_("utilisateurs"), ordering="user_total")
     def user_count(self, obj: Organisation) -> int:
         return obj.user_total  # type: ignore[attr-defined]
 
@@ -186,18 +198,24 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
                 except OSError as error:
                     messages.warning(
                         request,
-                        f"L'e-mail n'a pas pu partir ({error}). Transmettez ce lien : {issued.url}",
+                        gettext(
+                            "L'e-mail n'a pas pu partir (%(error)s). Transmettez ce lien : %(url)s"
+                        )
+                        % {"error": error, "url": issued.url},
                     )
                 else:
                     messages.success(
-                        request, f"Invitation envoyée à {issued.invitation.user.email}."
+                        request,
+                        gettext("Invitation envoyée à %(email)s.")
+                        % {"email": issued.invitation.user.email},
                     )
                 return HttpResponseRedirect(
                     reverse("admin:accounts_organisation_change", args=[organisation.pk])
                 )
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Inviter un utilisateur chez {organisation}",
+            "title": gettext("Inviter un utilisateur chez %(organisation)s")
+            % {"organisation": organisation},
             "organisation": organisation,
             "form": form,
             "opts": self.model._meta,
@@ -213,11 +231,11 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
     readonly_fields = ["user", "created_at", "expires_at", "used_at", "voided_at", "created_by"]
     exclude = ["token_hash"]
 
-    @admin.display(description="organisation")
+    @admin.display(description=_("organisation"))
     def organisation(self, obj: Invitation) -> str:
         return str(obj.user.organisation or "")
 
-    @admin.display(description="état")
+    @admin.display(description=_("état"))
     def state(self, obj: Invitation) -> str:
         return format_html("<span>{}</span>", obj.status)
 

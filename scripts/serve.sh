@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Serves the portal for `make run`: the web server, plus a Celery worker and beat when a broker is
-# configured (REDIS_URL or CELERY_BROKER_URL). Ctrl-C stops them all.
+# `make run`: migrates, loads the demo, then serves the portal with a Celery worker and beat when a
+# broker is configured (REDIS_URL or CELERY_BROKER_URL). Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,9 @@ PORT=${PORT:-8000}
 export DEBUG=${DEBUG:-1}
 export SITE_URL=${SITE_URL:-http://localhost:$PORT}
 BIN=.venv/bin
+
+"$BIN/python" manage.py migrate --noinput
+"$BIN/python" manage.py seed_demo
 
 pids=()
 stop() {
