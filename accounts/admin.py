@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .invitations import InviteRefused, invitation_create, invitation_send, invite_client
@@ -147,7 +147,9 @@ class UserInline(admin.TabularInline[User, Organisation]):
 class InviteForm(forms.Form):
     email = forms.EmailField(label=_("Adresse e-mail"))
     first_name = forms.CharField(label=_("Prénom"), max_length=150, required=False)
-    last_name = forms.CharField(label=_("Nom"), max_length=150, required=False)
+    last_name = forms.CharField(
+        label=pgettext_lazy("nom de famille", "Nom"), max_length=150, required=False
+    )
 
 
 @admin.register(Organisation)

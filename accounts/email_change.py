@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from notifications.emails import send_templated_email
 
@@ -55,21 +56,23 @@ def email_change_confirm(*, token: str) -> User:
         payload = signing.TimestampSigner(salt=SALT).unsign_object(token, max_age=max_age)
     except signing.SignatureExpired as exc:
         raise EmailChangeError(
-            "Ce lien de confirmation a expiré. Refaites la demande depuis « Mon compte ».", 410
+            gettext("Ce lien de confirmation a expiré. Refaites la demande depuis « Mon compte »."),
+            410,
         ) from exc
     except signing.BadSignature as exc:
-        raise EmailChangeError("Ce lien de confirmation n'est pas valide.", 404) from exc
+        raise EmailChangeError(gettext("Ce lien de confirmation n'est pas valide."), 404) from exc
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=payload.get("user")).first()
         if user is None or not user.is_active:
-            raise EmailChangeError("Ce lien de confirmation n'est pas valide.", 404)
+            raise EmailChangeError(gettext("Ce lien de confirmation n'est pas valide."), 404)
         if user.email != payload["old"]:
             raise EmailChangeError(
-                "Ce lien a déjà été utilisé, ou une autre modification a eu lieu depuis.", 410
+                gettext("Ce lien a déjà été utilisé, ou une autre modification a eu lieu depuis."),
+                410,
             )
         if email_taken(payload["new"], exclude=user):
             raise EmailChangeError(
-                "Cette adresse est déjà utilisée par un autre compte. Contactez ATM.", 409
+                gettext("Cette adresse est déjà utilisée par un autre compte. Contactez ATM."), 409
             )
         old_email = user.email
         user.email = payload["new"]

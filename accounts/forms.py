@@ -4,9 +4,14 @@ import math
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as BasePasswordResetForm
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from . import throttle
 from .email_change import email_taken
@@ -27,8 +32,10 @@ class ThrottledLoginMixin:
         if wait:
             minutes = max(1, math.ceil(wait / 60))
             raise forms.ValidationError(
-                "Trop de tentatives de connexion. Réessayez dans %(minutes)s minute(s), "
-                "ou utilisez « Mot de passe oublié ».",
+                gettext(
+                    "Trop de tentatives de connexion. Réessayez dans %(minutes)s minute(s), "
+                    "ou utilisez « Mot de passe oublié »."
+                ),
                 code="throttled",
                 params={"minutes": minutes},
             )
@@ -36,13 +43,13 @@ class ThrottledLoginMixin:
 
 class LoginForm(ThrottledLoginMixin, AuthenticationForm):
     username = forms.EmailField(
-        label="Adresse e-mail",
+        label=_("Adresse e-mail"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "Adresse e-mail ou mot de passe incorrect.",
-        "inactive": "Ce compte est désactivé. Contactez ATM.",
+        "invalid_login": _("Adresse e-mail ou mot de passe incorrect."),
+        "inactive": _("Ce compte est désactivé. Contactez ATM."),
     }
 
     def clean(self) -> dict[str, Any]:
@@ -56,16 +63,40 @@ class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
         return super().clean()
 
 
+class PasswordResetForm(BasePasswordResetForm):
+    """The reset mail speaks the language its recipient chose in « Mon compte »."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        language = getattr(context.get("user"), "language", None) or settings.LANGUAGE_CODE
+        with translation.override(language):
+            super().send_mail(
+                subject_template_name,
+                email_template_name,
+                context,
+                from_email,
+                to_email,
+                html_email_template_name,
+            )
+
+
 class EmailChangeForm(forms.Form):
     new_email = forms.EmailField(
-        label="Nouvelle adresse e-mail",
+        label=_("Nouvelle adresse e-mail"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password = forms.CharField(
-        label="Mot de passe actuel",
+        label=_("Mot de passe actuel"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="Par sécurité, confirmez avec votre mot de passe.",
+        help_text=_("Par sécurité, confirmez avec votre mot de passe."),
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -75,15 +106,17 @@ class EmailChangeForm(forms.Form):
     def clean_new_email(self) -> str:
         email = normalize_email(self.cleaned_data["new_email"])
         if email == self.user.email:
-            raise forms.ValidationError("C'est déjà votre adresse actuelle.")
+            raise forms.ValidationError(gettext("C'est déjà votre adresse actuelle."))
         if email_taken(email, exclude=self.user):
-            raise forms.ValidationError("Cette adresse est déjà utilisée par un autre compte.")
+            raise forms.ValidationError(
+                gettext("Cette adresse est déjà utilisée par un autre compte.")
+            )
         return email
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
-            raise forms.ValidationError("Mot de passe incorrect.")
+            raise forms.ValidationError(gettext("Mot de passe incorrect."))
         return password
 
 
@@ -91,20 +124,20 @@ class LanguageForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["language"]
-        labels = {"language": "Langue de l'interface et des e-mails"}
+        labels = {"language": _("Langue de l'interface et des e-mails")}
 
 
 class FirstPasswordForm(forms.Form):
     """« Création du mot de passe »: two fields checked by Django's password validators."""
 
     new_password1 = forms.CharField(
-        label="Mot de passe",
+        label=_("Mot de passe"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     new_password2 = forms.CharField(
-        label="Confirmation du mot de passe",
+        label=_("Confirmation du mot de passe"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -117,7 +150,7 @@ class FirstPasswordForm(forms.Form):
         cleaned = super().clean() or {}
         first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
         if first and second and first != second:
-            self.add_error("new_password2", "Les deux mots de passe ne correspondent pas.")
+            self.add_error("new_password2", gettext("Les deux mots de passe ne correspondent pas."))
         elif first:
             try:
                 password_validation.validate_password(first, self.user)

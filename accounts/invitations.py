@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from notifications.emails import send_templated_email
 
@@ -60,9 +61,14 @@ def invitation_url(token: str) -> str:
 def invitation_create(*, user: User, by: User | None = None) -> IssuedInvitation:
     """Issue a new link for `user`, voiding every earlier unused one."""
     if user.is_staff:
-        raise InviteRefused("Les membres de l'équipe ATM ne sont pas invités par ce moyen.")
+        raise InviteRefused(
+            gettext("Les membres de l'équipe ATM ne sont pas invités par ce moyen.")
+        )
     if not user.is_active:
-        raise InviteRefused(f"Le compte {user.email} est désactivé : réactivez-le d'abord.")
+        raise InviteRefused(
+            gettext("Le compte %(email)s est désactivé : réactivez-le d'abord.")
+            % {"email": user.email}
+        )
     now = timezone.now()
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -115,10 +121,14 @@ def invite_client(
                 last_name=last_name,
             )
         elif user.is_staff:
-            raise InviteRefused(f"{email} est un compte de l'équipe ATM, pas un client.")
+            raise InviteRefused(
+                gettext("%(email)s est un compte de l'équipe ATM, pas un client.")
+                % {"email": email}
+            )
         elif user.organisation_id != organisation.pk:
             raise InviteRefused(
-                f"{email} appartient déjà à l'organisation « {user.organisation} »."
+                gettext("%(email)s appartient déjà à l'organisation « %(organisation)s ».")
+                % {"email": email, "organisation": user.organisation}
             )
         issued = invitation_create(user=user, by=by)
     if send:

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 
 
 class UserLanguageMiddleware:
@@ -38,6 +39,6 @@ class AdminReservedForStaffMiddleware:
             and not user.is_staff
             and request.path.startswith(reverse("admin:index"))
         ):
-            messages.warning(request, "L'administration est réservée à l'équipe ATM.")
+            messages.warning(request, gettext("L'administration est réservée à l'équipe ATM."))
             return HttpResponseRedirect(reverse("tickets:home"))
         return self.get_response(request)

@@ -7,18 +7,20 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class Organisation(models.Model):
     """A client company: its users share its tickets and its monthly allowance."""
 
-    name = models.CharField("nom", max_length=150, unique=True)
-    created_at = models.DateTimeField("créée le", default=timezone.now)
+    name = models.CharField(_("nom"), max_length=150, unique=True)
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now)
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "organisation"
-        verbose_name_plural = "organisations"
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
         constraints = [
             models.UniqueConstraint(Lower("name"), name="organisation_name_ci_unique"),
         ]
@@ -71,27 +73,27 @@ class User(AbstractBaseUser, PermissionsMixin):
         FRENCH = "fr", "Français"
         ENGLISH = "en", "English"
 
-    email = models.EmailField("adresse e-mail", unique=True)
-    first_name = models.CharField("prénom", max_length=150, blank=True)
-    last_name = models.CharField("nom", max_length=150, blank=True)
+    email = models.EmailField(_("adresse e-mail"), unique=True)
+    first_name = models.CharField(_("prénom"), max_length=150, blank=True)
+    last_name = models.CharField(pgettext_lazy("nom de famille", "nom"), max_length=150, blank=True)
     organisation = models.ForeignKey(
         Organisation,
-        verbose_name="organisation",
+        verbose_name=_("organisation"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="users",
     )
     is_staff = models.BooleanField(
-        "équipe ATM",
+        _("équipe ATM"),
         default=False,
-        help_text="Membre de l'équipe ATM : accède à l'administration, sans organisation.",
+        help_text=_("Membre de l'équipe ATM : accède à l'administration, sans organisation."),
     )
-    is_active = models.BooleanField("actif", default=True)
-    date_joined = models.DateTimeField("inscrit le", default=timezone.now)
-    previous_login = models.DateTimeField("connexion précédente", null=True, blank=True)
+    is_active = models.BooleanField(_("actif"), default=True)
+    date_joined = models.DateTimeField(_("inscrit le"), default=timezone.now)
+    previous_login = models.DateTimeField(_("connexion précédente"), null=True, blank=True)
     language = models.CharField(
-        "langue", max_length=5, choices=Language.choices, default=Language.FRENCH
+        _("langue"), max_length=5, choices=Language.choices, default=Language.FRENCH
     )
 
     objects: ClassVar[UserManager] = UserManager()
@@ -102,8 +104,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
-        verbose_name = "utilisateur"
-        verbose_name_plural = "utilisateurs"
+        verbose_name = _("utilisateur")
+        verbose_name_plural = _("utilisateurs")
         constraints = [
             # Staff never belong to an organisation; a client user belongs to exactly one.
             models.CheckConstraint(
@@ -140,16 +142,16 @@ class Invitation(models.Model):
     """
 
     user = models.ForeignKey(
-        User, verbose_name="utilisateur", on_delete=models.CASCADE, related_name="invitations"
+        User, verbose_name=_("utilisateur"), on_delete=models.CASCADE, related_name="invitations"
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField("créée le", default=timezone.now)
-    expires_at = models.DateTimeField("expire le")
-    used_at = models.DateTimeField("utilisée le", null=True, blank=True)
-    voided_at = models.DateTimeField("annulée le", null=True, blank=True)
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expire le"))
+    used_at = models.DateTimeField(_("utilisée le"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
     created_by = models.ForeignKey(
         User,
-        verbose_name="invitée par",
+        verbose_name=_("invitée par"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -158,18 +160,21 @@ class Invitation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "invitation"
-        verbose_name_plural = "invitations"
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
 
     def __str__(self) -> str:
-        return f"Invitation de {self.user.email} ({self.created_at:%d/%m/%Y})"
+        return gettext("Invitation de %(email)s (%(date)s)") % {
+            "email": self.user.email,
+            "date": f"{self.created_at:%d/%m/%Y}",
+        }
 
     @property
     def status(self) -> str:
         if self.used_at:
-            return "utilisée"
+            return gettext("utilisée")
         if self.voided_at:
-            return "annulée"
+            return gettext("annulée")
         if self.expires_at <= timezone.now():
-            return "expirée"
-        return "valide"
+            return gettext("expirée")
+        return gettext("valide")

@@ -10,22 +10,31 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from .access import client_required
 from .email_change import EmailChangeError, email_change_confirm, email_change_request
-from .forms import EmailChangeForm, FirstPasswordForm, LanguageForm, LoginForm
+from .forms import (
+    EmailChangeForm,
+    FirstPasswordForm,
+    LanguageForm,
+    LoginForm,
+    PasswordResetForm,
+)
 from .invitations import InvitationError, invitation_accept, invitation_check
 from .models import User
 
 INVITATION_ERRORS = {
-    "malformed": "Ce lien d'invitation n'est pas valide : il a peut-être été mal copié.",
-    "unknown": "Ce lien d'invitation n'est pas valide : il a peut-être été mal copié.",
-    "used": "Ce lien d'invitation a déjà servi : votre mot de passe a été créé.",
-    "voided": "Ce lien d'invitation a été remplacé par une invitation plus récente.",
-    "expired": "Ce lien d'invitation a expiré.",
-    "inactive": "Ce compte a été désactivé.",
+    "malformed": _("Ce lien d'invitation n'est pas valide : il a peut-être été mal copié."),
+    "unknown": _("Ce lien d'invitation n'est pas valide : il a peut-être été mal copié."),
+    "used": _("Ce lien d'invitation a déjà servi : votre mot de passe a été créé."),
+    "voided": _("Ce lien d'invitation a été remplacé par une invitation plus récente."),
+    "expired": _("Ce lien d'invitation a expiré."),
+    "inactive": _("Ce compte a été désactivé."),
 }
 
 
@@ -42,6 +51,7 @@ class LoginView(auth_views.LoginView):
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
+    form_class = PasswordResetForm
     email_template_name = "emails/password_reset.txt"
     html_email_template_name = "emails/password_reset.html"
     subject_template_name = "emails/password_reset_subject.txt"
@@ -69,16 +79,27 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         invite = invitation_check(token)
     except InvitationError as error:
         return _invitation_invalid(request, error)
-    form = FirstPasswordForm(request.POST or None, user=invite.user)
+    # Not signed in yet: the page speaks the language of the invited account, as its mail did.
+    language = invite.user.language
+    with translation.override(language):
+        response = _invitation_form(request, token, invite.user)
+    response.headers["Content-Language"] = language
+    return response
+
+
+def _invitation_form(request: HttpRequest, token: str, invited: User) -> HttpResponse:
+    form = FirstPasswordForm(request.POST or None, user=invited)
     if request.method == "POST" and form.is_valid():
         try:
             user = invitation_accept(token=token, password=form.cleaned_data["new_password1"])
         except InvitationError as error:
             return _invitation_invalid(request, error)
         login(request, user, backend="accounts.backends.ThrottledEmailBackend")
-        messages.success(request, "Votre mot de passe est créé. Bienvenue sur ATM Support !")
+        messages.success(
+            request, gettext("Votre mot de passe est créé. Bienvenue sur ATM Support !")
+        )
         return HttpResponseRedirect(reverse("tickets:home"))
-    return render(request, "accounts/invitation.html", {"form": form, "invited": invite.user})
+    return render(request, "accounts/invitation.html", {"form": form, "invited": invited})
 
 
 def _invitation_invalid(request: HttpRequest, error: InvitationError) -> HttpResponse:
@@ -103,7 +124,7 @@ def account(request: HttpRequest) -> HttpResponse:
         # Keeps this session; every other session ends (its auth hash no longer matches).
         update_session_auth_hash(request, password_form.user)
         messages.success(
-            request, "Votre mot de passe a été modifié. Vos autres sessions sont fermées."
+            request, gettext("Votre mot de passe a été modifié. Vos autres sessions sont fermées.")
         )
         return HttpResponseRedirect(reverse("accounts:account"))
     if action == "email" and email_form.is_valid():
@@ -111,20 +132,23 @@ def account(request: HttpRequest) -> HttpResponse:
         email_change_request(user=user, new_email=new_email)
         messages.info(
             request,
-            f"Un lien de confirmation a été envoyé à {new_email}. Votre adresse changera "
-            "lorsque vous l'aurez suivi.",
+            gettext(
+                "Un lien de confirmation a été envoyé à %(email)s. Votre adresse changera "
+                "lorsque vous l'aurez suivi."
+            )
+            % {"email": new_email},
         )
         return HttpResponseRedirect(reverse("accounts:account"))
     if action == "language" and language_form.is_valid():
         language_form.save()
-        messages.success(
-            request, "Langue enregistrée." if user.language == "fr" else "Language saved."
-        )
+        # Said in the language just chosen, which the next page will speak.
+        with translation.override(user.language):
+            messages.success(request, gettext("Langue enregistrée."))
         return HttpResponseRedirect(reverse("accounts:account"))
 
     status = 400 if action else 200
     if action not in (None, "password", "email", "language"):
-        messages.error(request, "Action inconnue.")
+        messages.error(request, gettext("Action inconnue."))
     context = {
         "password_form": password_form,
         "email_form": email_form,
@@ -144,7 +168,9 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
             {"message": error.message},
             status=error.status,
         )
-    messages.success(request, f"Votre adresse e-mail est désormais {user.email}.")
+    messages.success(
+        request, gettext("Votre adresse e-mail est désormais %(email)s.") % {"email": user.email}
+    )
     if request.user.is_authenticated:
         return HttpResponseRedirect(reverse("accounts:account"))
     return HttpResponseRedirect(reverse("accounts:login"))

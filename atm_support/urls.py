@@ -4,12 +4,13 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import AdminLoginForm
 
-admin.site.site_header = "ATM Support — administration"
+admin.site.site_header = _("ATM Support — administration")
 admin.site.site_title = "ATM Support"
-admin.site.index_title = "Tableau de bord de l'équipe ATM"
+admin.site.index_title = _("Tableau de bord de l'équipe ATM")
 admin.site.login_form = AdminLoginForm
 
 
