@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_check_deploy_with_production_settings_is_clean(tmp_path):
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DEBUG": "0",
         "SECURE_HTTPS": "1",
         "SECRET_KEY": "a-production-secret-" + "x7Qp2ZrT9vLm4NcW8bYe" * 3,
