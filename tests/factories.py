@@ -6,6 +6,8 @@ import factory
 from factory.django import DjangoModelFactory
 
 from accounts.models import Organisation, User
+from tickets.models import Category, State, Ticket
+from tickets.services import ticket_create
 
 PASSWORD = "Motdepasse-Solide-42"
 
@@ -41,3 +43,25 @@ class StaffFactory(ClientFactory):
     organisation = None
     is_staff = True
     first_name = "Tom"
+
+
+class CategoryFactory(DjangoModelFactory[Category]):
+    class Meta:
+        model = Category
+        django_get_or_create = ("name",)
+
+    name = factory.Iterator(["Anomalie", "Retour projet", "Demande d'évolution", "Question"])
+    position = factory.Sequence(lambda n: n)
+
+
+def make_ticket(
+    *, reporter: User, state: str = State.NEW, handler: User | None = None, **fields: Any
+) -> Ticket:
+    """A ticket created as a client would, then put in `state` directly (for test set-up only)."""
+    fields.setdefault("category", CategoryFactory(name="Anomalie"))
+    fields.setdefault("summary", "L'imprimante n'imprime plus")
+    fields.setdefault("description", "Depuis ce matin, rien ne sort.")
+    ticket = ticket_create(reporter=reporter, **fields)
+    Ticket.objects.filter(pk=ticket.pk).update(state=state, handler=handler)
+    ticket.refresh_from_db()
+    return ticket

@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+from django.conf import settings
 from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,3 +29,259 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class State(models.TextChoices):
+    """MantisBT's states; each one's colour lives in CSS as `.state-<value>`."""
+
+    NEW = "new", _("Nouveau")
+    ACKNOWLEDGED = "acknowledged", _("En analyse")
+    ASSIGNED = "assigned", _("Affecté")
+    FEEDBACK = "feedback", _("Commentaire")
+    RESOLVED = "resolved", _("Résolu")
+    CLOSED = "closed", _("Fermé")
+
+
+OPEN_STATES = (State.NEW, State.ACKNOWLEDGED, State.ASSIGNED, State.FEEDBACK, State.RESOLVED)
+# The order of the workflow, for sorting by state and for the boxes of « Mon affichage ».
+STATE_ORDER = {state: index for index, state in enumerate(State)}
+
+
+class Reproducibility(models.IntegerChoices):
+    """Mantis' values, so that sorting follows their meaning."""
+
+    ALWAYS = 10, _("toujours")
+    SOMETIMES = 30, _("quelques fois")
+    RANDOM = 50, _("aléatoire")
+    HAVE_NOT_TRIED = 70, _("non essayé")
+    UNABLE = 90, _("impossible à reproduire")
+    NOT_APPLICABLE = 100, _("sans objet")
+
+
+class Impact(models.IntegerChoices):
+    FEATURE = 10, _("fonctionnalité")
+    TRIVIAL = 20, _("simple")
+    TEXT = 30, _("texte")
+    TWEAK = 40, _("cosmétique")
+    MINOR = 50, _("mineur")
+    MAJOR = 60, _("majeur")
+    CRASH = 70, _("critique")
+    BLOCK = 80, _("bloquant")
+
+
+class Priority(models.IntegerChoices):
+    NONE = 10, _("aucune")
+    LOW = 20, _("basse")
+    NORMAL = 30, _("normale")
+    HIGH = 40, _("élevée")
+    URGENT = 50, _("urgente")
+    IMMEDIATE = 60, _("immédiate")
+
+
+class Counter(models.Model):
+    """Gap-free sequences (ticket numbers): a row incremented in the caller's transaction."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+class Ticket(models.Model):
+    number = models.PositiveIntegerField(_("numéro"), unique=True, editable=False)
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rapporteur"),
+        on_delete=models.PROTECT,
+        related_name="reported_tickets",
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("affecté à"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="handled_tickets",
+        limit_choices_to={"is_staff": True},
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("catégorie"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    reproducibility = models.PositiveSmallIntegerField(
+        _("reproductibilité"),
+        choices=Reproducibility.choices,
+        default=Reproducibility.HAVE_NOT_TRIED,
+    )
+    impact = models.PositiveSmallIntegerField(
+        _("impact"), choices=Impact.choices, default=Impact.MINOR
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priorité"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    summary = models.CharField(_("résumé"), max_length=128)
+    description = models.TextField(_("description"))
+    steps_to_reproduce = models.TextField(_("étapes pour reproduire"), blank=True)
+    additional_information = models.TextField(_("informations complémentaires"), blank=True)
+    state = models.CharField(_("état"), max_length=20, choices=State.choices, default=State.NEW)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now)
+    updated_at = models.DateTimeField(_("mis à jour le"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("résolu le"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("fermé le"), null=True, blank=True)
+    public_note_count = models.PositiveIntegerField(_("notes"), default=0, editable=False)
+    # Optimistic locking for staff edits: a save based on an older version is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["organisation", "state", "-updated_at"], name="ticket_org_state"),
+            models.Index(fields=["organisation", "-updated_at"], name="ticket_org_updated"),
+            models.Index(
+                fields=["organisation", "reporter", "-updated_at"], name="ticket_org_reporter"
+            ),
+            models.Index(fields=["state", "-updated_at"], name="ticket_state_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_number} {self.summary}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:detail", kwargs={"number": self.number})
+
+    @property
+    def display_number(self) -> str:
+        return format_number(self.number)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == State.CLOSED
+
+
+def format_number(number: int) -> str:
+    """Mantis shows numbers padded to 7 digits: 0000123."""
+    return f"{number:07d}"
+
+
+class Note(models.Model):
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        on_delete=models.PROTECT,
+        related_name="ticket_notes",
+    )
+    text = models.TextField(_("note"))
+    is_private = models.BooleanField(
+        _("privée"), default=False, help_text=_("Visible de l'équipe ATM seulement.")
+    )
+    minutes_spent = models.PositiveIntegerField(_("temps passé (minutes)"), default=0)
+    is_billable = models.BooleanField(_("facturable"), default=True)
+    created_at = models.DateTimeField(_("ajoutée le"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="note_ticket_created")]
+
+    def __str__(self) -> str:
+        return gettext("Note du %(date)s") % {"date": self.created_at.strftime("%d/%m/%Y %H:%M")}
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """A generated name: nothing the uploader chose reaches the file system."""
+    return f"attachments/{instance.ticket_id}/{uuid.uuid4().hex}"
+
+
+def thumbnail_path(instance: Attachment, filename: str) -> str:
+    return f"thumbnails/{instance.ticket_id}/{uuid.uuid4().hex}.png"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    note = models.ForeignKey(
+        Note,
+        verbose_name=_("note"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    file = models.FileField(_("fichier"), upload_to=attachment_path, max_length=255)
+    thumbnail = models.FileField(upload_to=thumbnail_path, max_length=255, blank=True)
+    original_name = models.CharField(_("nom du fichier"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("taille (octets)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("déposé par"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("déposé le"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("pièce jointe")
+        verbose_name_plural = _("pièces jointes")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return bool(self.thumbnail)
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class HistoryEntry(models.Model):
+    """One change to a ticket: who, when, which field, old and new value. Never edited."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="history"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("par"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("le"), default=timezone.now)
+    field = models.CharField(_("champ"), max_length=50)
+    old_value = models.TextField(_("ancienne valeur"), blank=True)
+    new_value = models.TextField(_("nouvelle valeur"), blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("historique")
+        verbose_name_plural = _("historique")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="history_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value} → {self.new_value}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("L'historique d'un ticket ne se modifie pas.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("L'historique d'un ticket ne se supprime pas.")

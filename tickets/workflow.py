@@ -1,0 +1,220 @@
+"""The ticket state machine: every state change (portal, admin, command, task) goes through here.
+
+Each change runs in a transaction with the ticket's row locked, checks its guard, writes the
+history and publishes a TicketEvent for the notifications.
+
+Who may move a ticket where:
+- staff (ATM) move it freely between the open states; Affecté needs a handler, and setting a
+  handler on a Nouveau or En analyse ticket makes it Affecté;
+- a client's note on a Commentaire ticket sends it back to Affecté (Nouveau without handler);
+- a client may reopen a Résolu ticket with a note: Affecté (Nouveau without handler);
+- the system alone closes (month end, from Résolu) and auto-resolves unanswered Commentaire;
+- Fermé is read-only for everybody.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .events import EventKind, TicketEvent, publish
+from .models import HistoryEntry, Note, State, Ticket
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class Actor(StrEnum):
+    CLIENT = "client"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+class WorkflowError(Exception):
+    """A change the rules refuse; the message is meant for the person who tried it."""
+
+
+STAFF_STATES = frozenset(
+    {State.NEW, State.ACKNOWLEDGED, State.ASSIGNED, State.FEEDBACK, State.RESOLVED}
+)
+
+
+def actor_kind(user: User | None) -> Actor:
+    if user is None:
+        return Actor.SYSTEM
+    return Actor.STAFF if user.is_staff else Actor.CLIENT
+
+
+def is_allowed(from_state: str, to_state: str, actor: Actor) -> bool:
+    """The guard, as a pure function of (from, to, actor): the transition table's truth."""
+    if from_state == State.CLOSED or from_state == to_state:
+        return False
+    if actor == Actor.STAFF:
+        return from_state in STAFF_STATES and to_state in STAFF_STATES
+    if actor == Actor.CLIENT:
+        # Only through a note: answering a Commentaire, or reopening a Résolu ticket.
+        return from_state in (State.FEEDBACK, State.RESOLVED) and to_state in (
+            State.ASSIGNED,
+            State.NEW,
+        )
+    # The system: month end closes resolved tickets; unanswered Commentaire get resolved.
+    return (from_state, to_state) in {
+        (State.RESOLVED, State.CLOSED),
+        (State.FEEDBACK, State.RESOLVED),
+    }
+
+
+def _record(ticket: Ticket, by: User | None, field: str, old: object, new: object) -> None:
+    HistoryEntry.objects.create(
+        ticket=ticket,
+        actor=by,
+        field=field,
+        old_value="" if old is None else str(old),
+        new_value="" if new is None else str(new),
+    )
+
+
+def _lock(ticket: Ticket | int) -> Ticket:
+    pk = ticket if isinstance(ticket, int) else ticket.pk
+    return Ticket.objects.select_for_update().get(pk=pk)
+
+
+def _apply_state(locked: Ticket, to: str, by: User | None) -> str:
+    """Set the state (guard already passed), its dates, history and event; returns the old one."""
+    old = locked.state
+    now = timezone.now()
+    locked.state = to
+    if to == State.RESOLVED:
+        locked.resolved_at = now
+    elif to == State.CLOSED:
+        locked.closed_at = now
+    elif old == State.RESOLVED:
+        locked.resolved_at = None
+    _record(locked, by, "state", old, to)
+    publish(
+        TicketEvent(
+            kind=EventKind.STATE_CHANGED,
+            ticket_id=locked.pk,
+            actor_id=by.pk if by else None,
+            old_state=old,
+            new_state=to,
+        )
+    )
+    return old
+
+
+def _save(locked: Ticket, fields: Sequence[str]) -> None:
+    locked.updated_at = timezone.now()
+    locked.version += 1
+    locked.save(update_fields=[*fields, "updated_at", "version"])
+
+
+def ticket_change_state(
+    *, ticket: Ticket | int, to: str, by: User | None, expected_version: int | None = None
+) -> Ticket:
+    """Move a ticket to `to`, or raise WorkflowError saying why not."""
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if expected_version is not None and locked.version != expected_version:
+            raise WorkflowError(
+                _("Le ticket a été modifié entre-temps par quelqu'un d'autre : rechargez-le.")
+            )
+        actor = actor_kind(by)
+        if not is_allowed(locked.state, to, actor):
+            raise WorkflowError(
+                _("Impossible de passer le ticket de « %(old)s » à « %(new)s ».")
+                % {"old": State(locked.state).label, "new": State(to).label}
+            )
+        if to == State.ASSIGNED and locked.handler_id is None:
+            raise WorkflowError(_("Un ticket « Affecté » doit avoir un responsable."))
+        _apply_state(locked, to, by)
+        _save(locked, ["state", "resolved_at", "closed_at"])
+    return locked
+
+
+def ticket_assign(
+    *, ticket: Ticket | int, handler: User | None, by: User, expected_version: int | None = None
+) -> Ticket:
+    """Set or clear the handler; a Nouveau or En analyse ticket given a handler becomes Affecté."""
+    if not by.is_staff:
+        raise WorkflowError(_("Seule l'équipe ATM affecte les tickets."))
+    if handler is not None and not handler.is_staff:
+        raise WorkflowError(_("Le responsable doit être un membre de l'équipe ATM."))
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if expected_version is not None and locked.version != expected_version:
+            raise WorkflowError(
+                _("Le ticket a été modifié entre-temps par quelqu'un d'autre : rechargez-le.")
+            )
+        if locked.is_closed:
+            raise WorkflowError(_("Un ticket fermé ne se modifie plus."))
+        if handler is None and locked.state == State.ASSIGNED:
+            raise WorkflowError(_("Un ticket « Affecté » doit avoir un responsable."))
+        if locked.handler_id != (handler.pk if handler else None):
+            _record(locked, by, "handler", locked.handler, handler)
+            locked.handler = handler
+        if handler is not None and locked.state in (State.NEW, State.ACKNOWLEDGED):
+            _apply_state(locked, State.ASSIGNED, by)
+        _save(locked, ["handler", "state", "resolved_at", "closed_at"])
+    return locked
+
+
+def note_add(
+    *,
+    ticket: Ticket | int,
+    author: User,
+    text: str,
+    is_private: bool = False,
+    minutes_spent: int = 0,
+    is_billable: bool = True,
+    reopen: bool = False,
+) -> Note:
+    """Add a note. A client's note answers a Commentaire; with `reopen`, it reopens a Résolu ticket.
+
+    A client can set neither privacy nor time: those are staff-only and silently dropped.
+    """
+    text = text.strip()
+    if not text:
+        raise WorkflowError(_("La note est vide."))
+    actor = actor_kind(author)
+    if actor == Actor.CLIENT:
+        is_private, minutes_spent, is_billable = False, 0, False
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if locked.is_closed:
+            raise WorkflowError(_("Ce ticket est fermé : il n'accepte plus de note."))
+        if actor == Actor.CLIENT and author.organisation_id != locked.organisation_id:
+            raise WorkflowError(_("Ce ticket n'appartient pas à votre organisation."))
+        if reopen and (actor != Actor.CLIENT or locked.state != State.RESOLVED):
+            raise WorkflowError(_("Seul un ticket résolu peut être réouvert."))
+        note = Note.objects.create(
+            ticket=locked,
+            author=author,
+            text=text,
+            is_private=is_private,
+            minutes_spent=minutes_spent,
+            is_billable=is_billable,
+        )
+        fields = ["state", "resolved_at", "closed_at"]
+        if not is_private:
+            locked.public_note_count += 1
+            fields.append("public_note_count")
+        _record(locked, author, "note", "", note.pk)
+        publish(
+            TicketEvent(
+                kind=EventKind.NOTE_ADDED,
+                ticket_id=locked.pk,
+                actor_id=author.pk,
+                note_id=note.pk,
+                note_is_private=is_private,
+            )
+        )
+        if actor == Actor.CLIENT and (locked.state == State.FEEDBACK or reopen):
+            _apply_state(locked, State.ASSIGNED if locked.handler_id else State.NEW, author)
+        _save(locked, fields)
+    return note
