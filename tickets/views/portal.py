@@ -22,13 +22,6 @@ def my_view(request: HttpRequest) -> HttpResponse:
 
 
 @client_required
-def ticket_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "tickets/ticket_list.html", {"tab": "ticket_list", "q": request.GET.get("q", "")}
-    )
-
-
-@client_required
 def ticket_create(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/ticket_create.html", {"tab": "ticket_create"})
 
