@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import listing, portal
+from .views import detail, listing, portal, reports
 
 app_name = "tickets"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("", portal.home, name="home"),
     path("mon-affichage/", portal.my_view, name="my_view"),
     path("tickets/", listing.ticket_list, name="list"),
-    path("tickets/nouveau/", portal.ticket_create, name="create"),
+    path("tickets/nouveau/", reports.ticket_create_view, name="create"),
+    path("tickets/<int:number>/", detail.ticket_detail, name="detail"),
     path("recherche/", portal.quick_search, name="quick_search"),
 ]

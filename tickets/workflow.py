@@ -204,7 +204,8 @@ def note_add(
         if not is_private:
             locked.public_note_count += 1
             fields.append("public_note_count")
-        _record(locked, author, "note", "", note.pk)
+        # A private note's existence stays hidden from clients, in the history too.
+        _record(locked, author, "private_note" if is_private else "note", "", note.pk)
         publish(
             TicketEvent(
                 kind=EventKind.NOTE_ADDED,

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .attachments import AttachmentsField
+from .models import Category, Ticket
+
+
+class TicketReportForm(forms.ModelForm):
+    """« Ouvrir un ticket »: Mantis' report form. Only these fields come from the client."""
+
+    category = forms.ModelChoiceField(
+        label=_("Catégorie"),
+        queryset=Category.objects.filter(is_active=True),
+        empty_label=_("— Choisissez une catégorie —"),
+        help_text=_("Le type de demande : anomalie, retour projet, question…"),
+    )
+    attachments = AttachmentsField()
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "category",
+            "reproducibility",
+            "impact",
+            "priority",
+            "summary",
+            "description",
+            "steps_to_reproduce",
+            "additional_information",
+        ]
+        labels = {
+            "reproducibility": _("Reproductibilité"),
+            "impact": _("Impact"),
+            "priority": _("Priorité"),
+            "summary": _("Résumé"),
+            "description": _("Description"),
+            "steps_to_reproduce": _("Étapes pour reproduire"),
+            "additional_information": _("Informations complémentaires"),
+        }
+        help_texts = {
+            "reproducibility": _("L'anomalie est-elle récurrente, ponctuelle… ?"),
+            "impact": _("Ses répercussions : un ou plusieurs utilisateurs, l'esthétique…"),
+            "priority": _("Le degré d'urgence de la demande."),
+            "summary": _(
+                "L'objet de la demande en quelques mots, comme un titre (128 caractères au plus)."
+            ),
+            "description": _("Le détail de la demande."),
+            "steps_to_reproduce": _("Les étapes effectuées qui conduisent à l'anomalie constatée."),
+            "additional_information": _(
+                "Toute information utile au suivi, par exemple la personne à contacter si ce "
+                "n'est pas vous."
+            ),
+        }
+        widgets = {
+            "summary": forms.TextInput(attrs={"maxlength": 128}),
+            "description": forms.Textarea(attrs={"rows": 6}),
+            "steps_to_reproduce": forms.Textarea(attrs={"rows": 4}),
+            "additional_information": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_summary(self) -> str:
+        summary = " ".join(self.cleaned_data["summary"].split())
+        if not summary:
+            raise forms.ValidationError(_("Ce champ est obligatoire."))
+        return summary
+
+    def clean_description(self) -> str:
+        description = self.cleaned_data["description"].strip()
+        if not description:
+            raise forms.ValidationError(_("Ce champ est obligatoire."))
+        return description
+
+
+class NoteForm(forms.Form):
+    """A client's note on the ticket page; `reopen` also reopens a Résolu ticket."""
+
+    text = forms.CharField(
+        label=_("Ajouter une note"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=20000,
+    )
+    attachments = AttachmentsField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].error_messages["required"] = _("Écrivez votre note avant d'envoyer.")
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise forms.ValidationError(_("Écrivez votre note avant d'envoyer."))
+        return text

@@ -1,0 +1,130 @@
+"""The ticket page: every field, the state in its colour, public notes, files and history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from accounts.access import client_required
+from accounts.models import User
+
+from .. import selectors
+from ..attachments import attachments_store
+from ..forms import NoteForm
+from ..models import HistoryEntry, State, Ticket
+from ..workflow import WorkflowError, note_add
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    when: datetime
+    who: str
+    what: str
+    old: str
+    new: str
+
+
+def _state_label(value: str) -> str:
+    try:
+        return str(State(value).label)
+    except ValueError:
+        return value
+
+
+def history_lines(ticket: Ticket, viewer: User) -> list[HistoryLine]:
+    entries = HistoryEntry.objects.filter(ticket=ticket).select_related("actor")
+    if not viewer.is_staff:
+        entries = entries.exclude(field="private_note")
+    lines = []
+    for entry in entries:
+        who = str(entry.actor) if entry.actor else _("ATM Support (automatique)")
+        old, new = entry.old_value, entry.new_value
+        if entry.field == "state":
+            what, old, new = _("État"), _state_label(old), _state_label(new)
+        elif entry.field == "handler":
+            what = _("Affecté à")
+        elif entry.field == "created":
+            what, old, new = _("Ticket créé"), "", ""
+        elif entry.field == "note":
+            what, old, new = _("Note ajoutée"), "", ""
+        elif entry.field == "private_note":
+            what, old, new = _("Note privée ajoutée"), "", ""
+        else:
+            what = entry.field
+        lines.append(HistoryLine(entry.created_at, who, what, old, new))
+    return lines
+
+
+def _ticket_for(request: HttpRequest, number: int) -> Ticket:
+    visible = selectors.tickets_visible_to(request.user)  # type: ignore[arg-type]
+    ticket = (
+        visible.select_related("category", "handler", "reporter", "organisation")
+        .filter(number=number)
+        .first()
+    )
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+@client_required
+def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    ticket = _ticket_for(request, number)
+    form = NoteForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        reopen = request.POST.get("action") == "reopen"
+        if ticket.is_closed:
+            messages.error(request, _("Ce ticket est fermé : il n'accepte plus de note."))
+            status = 409
+        elif form.is_valid():
+            try:
+                with transaction.atomic():
+                    note = note_add(
+                        ticket=ticket, author=user, text=form.cleaned_data["text"], reopen=reopen
+                    )
+                    attachments_store(
+                        ticket=ticket, note=note, files=form.cleaned_data["attachments"], by=user
+                    )
+            except WorkflowError as error:
+                messages.error(request, str(error))
+                status = 409
+            else:
+                messages.success(
+                    request,
+                    _("Le ticket est réouvert et votre note ajoutée.")
+                    if reopen
+                    else _("Votre note est ajoutée."),
+                )
+                return HttpResponseRedirect(ticket.get_absolute_url() + "#notes")
+        else:
+            status = 400
+            if request.FILES:
+                messages.warning(
+                    request,
+                    _("Les fichiers joints n'ont pas été conservés : sélectionnez-les à nouveau."),
+                )
+
+    visible_files = selectors.attachments_visible_to(user).order_by("created_at", "pk")
+    notes = selectors.notes_visible_to(user, ticket).prefetch_related(
+        Prefetch("attachments", queryset=visible_files, to_attr="visible_attachments")
+    )
+    context = {
+        "tab": None,
+        "ticket": ticket,
+        "notes": list(notes),
+        "files": list(visible_files.filter(ticket=ticket, note__isnull=True)),
+        "history": history_lines(ticket, user),
+        "form": form,
+        "can_reopen": ticket.state == State.RESOLVED,
+        "awaiting_answer": ticket.state == State.FEEDBACK,
+    }
+    return render(request, "tickets/ticket_detail.html", context, status=status)
