@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import Invitation, Organisation, User
+from tickets.models import HistoryEntry, State, Ticket
 from tests.factories import StaffFactory
 from tests.utils import path_of
 
@@ -76,10 +77,14 @@ def test_invite_client_can_create_the_organisation(smtp):
 
 def test_seed_demo_is_idempotent_and_prints_the_logins(client):
     first = run("seed_demo")
-    counts = (User.objects.count(), Organisation.objects.count())
+    counts = (User.objects.count(), Organisation.objects.count(), Ticket.objects.count())
     run("seed_demo")
 
-    assert (User.objects.count(), Organisation.objects.count()) == counts == (5, 2)
+    assert (User.objects.count(), Organisation.objects.count(), Ticket.objects.count()) == counts
+    assert counts[:2] == (5, 2)
+    martin = Ticket.objects.filter(organisation__name="Boulangerie Martin")
+    assert set(martin.values_list("state", flat=True)) == {state.value for state in State}
+    assert HistoryEntry.objects.filter(ticket__in=martin, field="state").count() > 6
     assert User.objects.filter(is_staff=True, is_superuser=True).count() == 1
     for organisation in Organisation.objects.all():
         assert organisation.users.count() == 2

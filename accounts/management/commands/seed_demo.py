@@ -7,7 +7,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Organisation, User
-from tickets.models import Category
+from tickets.models import Category, Impact, Priority, Reproducibility, State, Ticket
+from tickets.services import ticket_create
+from tickets.workflow import note_add, ticket_assign, ticket_change_state
 
 STAFF = ("admin@atm-consulting.fr", "Demo-Admin-2026", "Alice", "Technicienne")
 CLIENTS = {
@@ -69,11 +71,77 @@ class Command(BaseCommand):
                 name=name, defaults={"position": position * 10, "is_active": True}
             )
 
+        created = self.seed_tickets(staff)
+
         site = settings.SITE_URL
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
+        if created:
+            self.stdout.write(f"  {created} tickets de démonstration créés, dans chaque état.")
         self.stdout.write(f"  Équipe ATM (admin) : {site}/admin/  {email} / {password}")
         for org_name, members in CLIENTS.items():
             for member_email, *_ in members:
                 self.stdout.write(
                     f"  Client {org_name:<20} {site}/  {member_email} / {CLIENT_PASSWORD}"
                 )
+
+    def seed_tickets(self, staff: User) -> int:
+        """Tickets in every state, with notes and history, made through the real workflow.
+
+        Only for an organisation without tickets: a second run adds nothing.
+        """
+        anomaly = Category.objects.get(name="Anomalie")
+        question = Category.objects.get(name="Question")
+        created = 0
+        for org_name, members in CLIENTS.items():
+            organisation = Organisation.objects.get(name=org_name)
+            if Ticket.objects.filter(organisation=organisation).exists():
+                continue
+            reporter = User.objects.get(email=members[0][0])
+            colleague = User.objects.get(email=members[1][0])
+            plans = DEMO_TICKETS if org_name == "Boulangerie Martin" else DEMO_TICKETS[:3]
+            for summary, target, who in plans:
+                author = reporter if who == 0 else colleague
+                ticket = ticket_create(
+                    reporter=author,
+                    category=anomaly if "?" not in summary else question,
+                    summary=summary,
+                    description=f"{summary}.\nConstaté ce matin sur le poste de l'accueil.",
+                    reproducibility=Reproducibility.ALWAYS,
+                    impact=Impact.MAJOR if target in (State.NEW, State.FEEDBACK) else Impact.MINOR,
+                    priority=Priority.HIGH if target == State.NEW else Priority.NORMAL,
+                    steps_to_reproduce="1. Ouvrir le module\n2. Valider",
+                )
+                created += 1
+                self.advance(ticket, target, staff, author)
+        return created
+
+    def advance(self, ticket: Ticket, target: str, staff: User, client: User) -> None:
+        if target == State.NEW:
+            return
+        ticket_change_state(ticket=ticket, to=State.ACKNOWLEDGED, by=staff)
+        if target == State.ACKNOWLEDGED:
+            return
+        ticket_assign(ticket=ticket, handler=staff, by=staff)
+        note_add(ticket=ticket, author=staff, text="Je prends en charge.", minutes_spent=15)
+        if target == State.ASSIGNED:
+            return
+        note_add(ticket=ticket, author=staff, text="Pouvez-vous nous envoyer une capture d'écran ?")
+        ticket_change_state(ticket=ticket, to=State.FEEDBACK, by=staff)
+        if target == State.FEEDBACK:
+            return
+        note_add(ticket=ticket, author=client, text="La voici, merci.")
+        note_add(ticket=ticket, author=staff, text="Corrigé en version 3.2.", minutes_spent=40)
+        ticket_change_state(ticket=ticket, to=State.RESOLVED, by=staff)
+        if target == State.RESOLVED:
+            return
+        ticket_change_state(ticket=ticket, to=State.CLOSED, by=None)
+
+
+DEMO_TICKETS = [
+    ("L'impression des factures ne fonctionne plus", State.NEW, 0),
+    ("Le stock affiché est faux après un inventaire", State.ACKNOWLEDGED, 1),
+    ("Export comptable : le journal des ventes est vide", State.ASSIGNED, 0),
+    ("Erreur 500 en validant une commande fournisseur", State.FEEDBACK, 1),
+    ("Les remises ne s'appliquent pas aux devis", State.RESOLVED, 0),
+    ("Comment ajouter un utilisateur ?", State.CLOSED, 1),
+]
