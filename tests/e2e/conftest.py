@@ -42,7 +42,18 @@ def page(browser: Browser, live_server: Any, settings: Any) -> Iterator[Page]:
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    def on_console(msg: Any) -> None:
+        # A form answered 400 is logged as a failed load: pages are checked below, by type.
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+            errors.append(msg.text)
+
+    def on_response(response: Any) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            errors.append(f"{response.status} {response.url}")
+
+    page.on("console", on_console)
+    page.on("response", on_response)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield page
     context.close()
