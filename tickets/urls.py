@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import detail, listing, portal, reports
+from .views import detail, files, listing, portal, reports
 
 app_name = "tickets"
 
@@ -13,4 +13,10 @@ urlpatterns = [
     path("tickets/nouveau/", reports.ticket_create_view, name="create"),
     path("tickets/<int:number>/", detail.ticket_detail, name="detail"),
     path("recherche/", portal.quick_search, name="quick_search"),
+    path("pieces-jointes/<int:pk>/", files.attachment_download, name="attachment"),
+    path(
+        "pieces-jointes/<int:pk>/miniature/",
+        files.attachment_thumbnail,
+        name="attachment_thumbnail",
+    ),
 ]
