@@ -127,6 +127,12 @@ class LanguageForm(forms.ModelForm):
         labels = {"language": _("Langue de l'interface et des e-mails")}
 
 
+class NotificationsForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["follow_all_tickets"]
+
+
 class FirstPasswordForm(forms.Form):
     """« Création du mot de passe »: two fields checked by Django's password validators."""
 

@@ -95,6 +95,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(
         _("langue"), max_length=5, choices=Language.choices, default=Language.FRENCH
     )
+    # A client follows the tickets they reported or wrote a note on; with this, every ticket of
+    # their organisation too (and unticking it turns those organisation-wide mails off).
+    follow_all_tickets = models.BooleanField(
+        _("suivre tous les tickets de mon organisation"),
+        default=False,
+        help_text=_(
+            "Recevoir un e-mail à chaque changement d'état et à chaque note sur tous les tickets "
+            "de l'organisation, pas seulement ceux que j'ai rapportés ou commentés."
+        ),
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -23,6 +23,7 @@ from .forms import (
     FirstPasswordForm,
     LanguageForm,
     LoginForm,
+    NotificationsForm,
     PasswordResetForm,
 )
 from .invitations import InvitationError, invitation_accept, invitation_check
@@ -110,14 +111,17 @@ def _invitation_invalid(request: HttpRequest, error: InvitationError) -> HttpRes
 @client_required
 @sensitive_post_parameters("old_password", "new_password1", "new_password2", "password")
 def account(request: HttpRequest) -> HttpResponse:
-    """« Mon compte »: three forms on one page, each posted with its own `action`."""
+    """« Mon compte »: four forms on one page, each posted with its own `action`."""
     user: User = request.user  # type: ignore[assignment]
     action = request.POST.get("action") if request.method == "POST" else None
     password_form = PasswordChangeForm(user, request.POST if action == "password" else None)
-    # Three forms on one page: none of them grabs the focus on load.
+    # Several forms on one page: none of them grabs the focus on load.
     password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
     email_form = EmailChangeForm(request.POST if action == "email" else None, user=user)
     language_form = LanguageForm(request.POST if action == "language" else None, instance=user)
+    notifications_form = NotificationsForm(
+        request.POST if action == "notifications" else None, instance=user
+    )
 
     if action == "password" and password_form.is_valid():
         password_form.save()
@@ -145,14 +149,19 @@ def account(request: HttpRequest) -> HttpResponse:
         with translation.override(user.language):
             messages.success(request, gettext("Langue enregistrée."))
         return HttpResponseRedirect(reverse("accounts:account"))
+    if action == "notifications" and notifications_form.is_valid():
+        notifications_form.save()
+        messages.success(request, gettext("Préférences de notification enregistrées."))
+        return HttpResponseRedirect(reverse("accounts:account"))
 
     status = 400 if action else 200
-    if action not in (None, "password", "email", "language"):
+    if action not in (None, "password", "email", "language", "notifications"):
         messages.error(request, gettext("Action inconnue."))
     context = {
         "password_form": password_form,
         "email_form": email_form,
         "language_form": language_form,
+        "notifications_form": notifications_form,
         "tab": "account",
     }
     return render(request, "accounts/account.html", context, status=status)
