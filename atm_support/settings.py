@@ -236,14 +236,28 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
-# Longer than any countdown or ETA a task uses, so that Redis does not redeliver early.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 60 * 60}
+# No result backend: tasks record their outcome in the database (the notification outbox).
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than any countdown or ETA a task uses (a notification retry waits 30 min at most),
+    # so that Redis does not redeliver early.
+    "visibility_timeout": 6 * 60 * 60,
+    # A web request publishes after commit: a broker that is away costs it seconds, not forever.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 # django-celery-beat does not support Django 6.1: the schedule lives here, in code.
 CELERY_BEAT_SCHEDULE = {
     "accounts-clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour="3", minute="17"),
+    },
+    # Re-enqueues the notifications a broker outage or a lost message left waiting.
+    "notifications-sweep-outbox": {
+        "task": "notifications.tasks.sweep_outbox",
+        "schedule": 60.0,
     },
 }
 

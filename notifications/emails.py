@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
+
+
+class MessageSender(Protocol):
+    """A mail backend, or anything that sends like one (notifications.delivery.MailSession)."""
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int: ...
 
 
 def render_email(template: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -23,16 +29,41 @@ def render_email(template: str, context: Mapping[str, Any]) -> tuple[str, str, s
     return subject, text, html
 
 
+def build_templated_email(
+    *,
+    template: str,
+    to: Sequence[str],
+    context: Mapping[str, Any],
+    language: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> EmailMultiAlternatives:
+    """The rendered message, in `language` (French by default), ready to send."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject, text, html = render_email(template, context)
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, to=list(to), headers=dict(headers or {})
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
 def send_templated_email(
     *,
     template: str,
     to: Sequence[str],
     context: Mapping[str, Any],
     language: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    connection: MessageSender | None = None,
 ) -> None:
-    """Render and send one e-mail through the configured backend (SMTP has EMAIL_TIMEOUT)."""
-    with translation.override(language or settings.LANGUAGE_CODE):
-        subject, text, html = render_email(template, context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=list(to))
-    message.attach_alternative(html, "text/html")
-    message.send(fail_silently=False)
+    """Render and send one e-mail through the configured backend (SMTP has EMAIL_TIMEOUT).
+
+    `connection` lets a caller that sends many (a Celery worker) keep one SMTP session open.
+    """
+    message = build_templated_email(
+        template=template, to=to, context=context, language=language, headers=headers
+    )
+    if connection is None:
+        message.send(fail_silently=False)
+    else:
+        connection.send_messages([message])

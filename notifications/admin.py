@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import format_number
+
+from .models import Notification, Status
+from .outbox import requeue
+
+STATUS_COLOURS = {
+    Status.QUEUED: "#52606d",
+    Status.SENT: "#2f7d32",
+    Status.FAILED: "#b42318",
+    Status.CANCELLED: "#7b8794",
+}
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin[Notification]):
+    """The outbox, read-only: staff find what failed and send it again."""
+
+    list_display = [
+        "created_at",
+        "ticket_link",
+        "kind",
+        "recipient",
+        "reason",
+        "status_badge",
+        "attempts",
+        "sent_at",
+        "short_error",
+    ]
+    list_filter = ["status", "event__kind", "reason"]
+    list_select_related = ["event__ticket", "recipient"]
+    search_fields = ["=event__ticket__number", "recipient__email", "last_error"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ["resend"]
+    fields = readonly_fields = (
+        "event",
+        "recipient",
+        "reason",
+        "status",
+        "attempts",
+        "created_at",
+        "due_at",
+        "sent_at",
+        "sent_to",
+        "last_error",
+    )
+
+    @admin.display(description=_("ticket"), ordering="event__ticket__number")
+    def ticket_link(self, obj: Notification) -> str:
+        ticket = obj.event.ticket
+        url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+        return format_html('<a href="{}">{}</a>', url, format_number(ticket.number))
+
+    @admin.display(description=_("type"), ordering="event__kind")
+    def kind(self, obj: Notification) -> str:
+        return obj.event.get_kind_display()
+
+    @admin.display(description=_("statut"), ordering="status")
+    def status_badge(self, obj: Notification) -> str:
+        colour = STATUS_COLOURS.get(Status(obj.status), "#52606d")
+        return format_html(
+            '<strong style="color: {}">{}</strong>', colour, obj.get_status_display()
+        )
+
+    @admin.display(description=_("dernière erreur"))
+    def short_error(self, obj: Notification) -> str:
+        return obj.last_error[:80]
+
+    @admin.action(description=_("Renvoyer les notifications en échec ou annulées"))
+    def resend(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        count = requeue(queryset)
+        skipped = queryset.count() - count
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d notification remise en file d'envoi.",
+                "%(count)d notifications remises en file d'envoi.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )
+        if skipped:
+            self.message_user(
+                request,
+                gettext("Les notifications déjà envoyées ou en attente n'ont pas été renvoyées."),
+                messages.INFO,
+            )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Viewing only; the « Renvoyer » action checks the view permission.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

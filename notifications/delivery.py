@@ -1,0 +1,281 @@
+"""Sending one outbox row: lock it, skip it if done, send it, record the outcome.
+
+The row stays locked (SELECT ... FOR UPDATE SKIP LOCKED) while the SMTP server takes the mail,
+and SENT is committed right after the server's acceptance, before the SMTP session is closed.
+A worker killed between the two leaves the row QUEUED: the task is delivered again and the mail
+sent twice. That window is one UPDATE and one COMMIT long (bench/notifications_bench.py
+measures it); everything else at-least-once delivery may repeat is skipped here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import smtplib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.mail import EmailMessage, mailers
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from tickets.models import State
+
+from . import conf
+from .emails import MessageSender, send_templated_email
+from .models import Notification, Status
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE = "ticket_notification"
+
+# The colours of the states, as in static/css (e-mail clients ignore style sheets: inline it).
+STATE_COLOURS = {
+    State.NEW: "#fcbdbd",
+    State.ACKNOWLEDGED: "#ffcd85",
+    State.ASSIGNED: "#c2dfff",
+    State.FEEDBACK: "#e3b7eb",
+    State.RESOLVED: "#d2f5b0",
+    State.CLOSED: "#c9ccc4",
+}
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    DONE_ALREADY = "done_already"  # sent, failed or cancelled by an earlier delivery
+    BUSY = "busy"  # locked by another worker right now, or gone (rolled back, deleted)
+    RETRY = "retry"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    outcome: Outcome
+    retry_in: float | None = None
+    # Seconds between the SMTP server's acceptance and the commit of SENT: the duplicate window.
+    unrecorded: float | None = None
+
+
+class TemporaryFailure(Exception):
+    pass
+
+
+def is_temporary(error: BaseException) -> bool:
+    """May trying again later succeed? 4xx replies, network trouble, a misconfigured server.
+
+    A 5xx about this message (refused recipient, sender or content) is permanent; a server that
+    refuses us altogether (connection, HELO, authentication) is the operator's problem, and is
+    retried so that fixing it within the retry window loses nothing.
+    """
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return any(code < 500 for code, _ in error.recipients.values())
+    if isinstance(
+        error,
+        smtplib.SMTPConnectError | smtplib.SMTPHeloError | smtplib.SMTPAuthenticationError,
+    ):
+        return True
+    if isinstance(error, smtplib.SMTPResponseException):
+        return not 500 <= error.smtp_code < 600
+    return isinstance(
+        error, smtplib.SMTPException | OSError | SoftTimeLimitExceeded | TemporaryFailure
+    )
+
+
+def _stale_connection(error: BaseException) -> bool:
+    """Errors a reused SMTP session gives when the server has dropped it meanwhile."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == 421
+    return isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError)
+
+
+class MailSession:
+    """One SMTP connection kept open across the mails a worker process sends.
+
+    Saves a TCP handshake, EHLO and QUIT per mail, and lets SENT be committed before the QUIT.
+    A session the server dropped while idle is reopened once, on the spot.
+    """
+
+    def __init__(self) -> None:
+        self._backend: Any = None
+        self._last_used = 0.0
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        reused = self._open()
+        try:
+            sent = int(self._backend.send_messages(email_messages))
+        except Exception as error:
+            self.close()
+            if not (reused and _stale_connection(error)):
+                raise
+            self._open()
+            try:
+                sent = int(self._backend.send_messages(email_messages))
+            except Exception:
+                self.close()
+                raise
+        self._last_used = time.monotonic()
+        return sent
+
+    def _open(self) -> bool:
+        """Open the session if needed; True when an existing one is reused."""
+        idle = time.monotonic() - self._last_used
+        if self._backend is not None and idle > conf.value("NOTIFICATIONS_SMTP_IDLE"):
+            self.close()
+        if self._backend is not None:
+            return True
+        backend = mailers.default
+        backend.open()
+        self._backend = backend
+        return False
+
+    def close(self) -> None:
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            with contextlib.suppress(Exception):  # discarded anyway
+                backend.close()
+
+
+def deliver(notification_id: int, *, connection: MessageSender | None = None) -> Delivery:
+    """Send one outbox row if it is still QUEUED; record what happened."""
+    accepted_at: float | None = None
+    with transaction.atomic():
+        row = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related(
+                "recipient",
+                "event__ticket__handler",
+                "event__actor",
+                "event__note",
+            )
+            .filter(pk=notification_id)
+            .first()
+        )
+        if row is None:
+            return Delivery(Outcome.BUSY)
+        if row.status != Status.QUEUED:
+            return Delivery(Outcome.DONE_ALREADY)
+
+        reason = _undeliverable(row)
+        if reason:
+            row.status, row.last_error = Status.CANCELLED, reason
+            row.save(update_fields=["status", "last_error"])
+            return Delivery(Outcome.CANCELLED)
+
+        row.attempts += 1
+        try:
+            address = row.recipient.email
+            send_templated_email(
+                template=TEMPLATE,
+                to=[address],
+                context=notification_context(row),
+                language=row.recipient.language,
+                headers=_headers(row),
+                connection=connection,
+            )
+        except Exception as error:
+            return _failed(row, error)
+        accepted_at = time.monotonic()
+        row.status, row.sent_at, row.sent_to, row.last_error = (
+            Status.SENT,
+            timezone.now(),
+            address,
+            "",
+        )
+        row.save(update_fields=["status", "attempts", "sent_at", "sent_to", "last_error"])
+    return Delivery(Outcome.SENT, unrecorded=time.monotonic() - accepted_at)
+
+
+def _undeliverable(row: Notification) -> str:
+    """Re-checked at sending time: the recipient may have changed since the event."""
+    user = row.recipient
+    if not user.is_active:
+        return "Destinataire désactivé."
+    if not user.email:
+        return "Destinataire sans adresse e-mail."
+    if row.event.is_private and not user.is_staff:
+        return "Note privée : réservée à l'équipe ATM."
+    return ""
+
+
+def _failed(row: Notification, error: Exception) -> Delivery:
+    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    temporary = is_temporary(error)
+    if temporary and row.attempts < conf.value("NOTIFICATIONS_MAX_ATTEMPTS"):
+        delay = conf.jittered(conf.retry_delay(row.attempts))
+        row.due_at = timezone.now() + timedelta(seconds=delay)
+        row.save(update_fields=["attempts", "last_error", "due_at"])
+        logger.warning(
+            "Notification %s: attempt %d failed (%s), retry in %.0f s",
+            row.pk,
+            row.attempts,
+            row.last_error,
+            delay,
+        )
+        return Delivery(Outcome.RETRY, retry_in=delay)
+    row.status = Status.FAILED
+    row.save(update_fields=["status", "attempts", "last_error"])
+    if temporary:
+        logger.error("Notification %s: given up after %d attempts", row.pk, row.attempts)
+    else:
+        logger.error("Notification %s: permanent failure: %s", row.pk, row.last_error)
+    return Delivery(Outcome.FAILED)
+
+
+def _mail_domain() -> str:
+    return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "atm-support.local"
+
+
+def _headers(row: Notification) -> dict[str, str]:
+    """A Message-ID fixed per row lets mail clients that dedupe hide a rare duplicate; the
+    ticket's thread id groups its mails into one conversation."""
+    domain = _mail_domain()
+    thread = f"<ticket-{row.event.ticket.number}@{domain}>"
+    return {
+        "Message-ID": f"<notification-{row.pk}@{domain}>",
+        "In-Reply-To": thread,
+        "References": thread,
+        "Auto-Submitted": "auto-generated",
+    }
+
+
+def ticket_url(row: Notification) -> str:
+    """Clients read the ticket in the portal; staff work it in the admin."""
+    ticket = row.event.ticket
+    if row.recipient.is_staff:
+        path = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    else:
+        path = ticket.get_absolute_url()
+    return settings.SITE_URL + path
+
+
+def notification_context(row: Notification) -> dict[str, Any]:
+    event = row.event
+    new_state = State(event.new_state) if event.new_state else None
+    old_state = State(event.old_state) if event.old_state else None
+    return {
+        "recipient": row.recipient,
+        "reason": row.reason,
+        "ticket": event.ticket,
+        "number": event.ticket.display_number,
+        "summary": event.ticket.summary,
+        "kind": event.kind,
+        "actor": event.actor,
+        # The month-end job and the auto-resolution act without a person.
+        "actor_name": str(event.actor) if event.actor else "ATM Support",
+        "note": event.note,
+        "old_state": old_state,
+        "new_state": new_state,
+        "old_colour": STATE_COLOURS.get(old_state) if old_state else "",
+        "new_colour": STATE_COLOURS.get(new_state) if new_state else "",
+        "handler": event.ticket.handler,
+        "url": ticket_url(row),
+        "account_url": settings.SITE_URL + reverse("accounts:account"),
+    }

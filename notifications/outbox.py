@@ -1,0 +1,181 @@
+"""Writing the outbox in the change's transaction, and handing its rows to Celery after commit.
+
+The web request pays for a few INSERTs and, after commit, one small publish per row: no SMTP,
+and never more than the broker's short connection timeout when Redis is away (the rows then
+wait for the sweeper, see tasks.sweep_outbox).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from tickets.events import EventKind, TicketEvent
+from tickets.models import Ticket
+
+from .models import Event, Kind, Notification, Status
+from .selectors import recipients_for
+
+logger = logging.getLogger(__name__)
+
+# Publishing from a web request: one immediate reconnection attempt (a pooled connection may be
+# stale after a Redis restart), then give up and leave the rows to the sweeper.
+IMPATIENT: dict[str, Any] = {
+    "retry": True,
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0},
+}
+# Publishing from a worker (retries, sweeps): waiting a few seconds for the broker is fine there.
+PATIENT: dict[str, Any] = {
+    "retry": True,
+    "retry_policy": {"max_retries": 3, "interval_start": 0, "interval_step": 1, "interval_max": 2},
+}
+
+
+class _Pending(threading.local):
+    """What this thread's current change has recorded so far."""
+
+    def __init__(self) -> None:
+        # The last public note: (ticket id, actor id, event id), for _merge_into_client_note.
+        self.last_note: tuple[int, int, int] | None = None
+        # State changes whose ticket is not saved yet: ticket id -> [(event id, actor id,
+        # handler id when the recipients were chosen)], for complete_after_save.
+        self.state_changes: dict[int, list[tuple[int, int | None, int | None]]] = {}
+
+
+_pending = _Pending()
+
+
+def record_event(event: TicketEvent) -> Event | None:
+    """Write the event and its outbox rows; enqueue them when the transaction commits.
+
+    Called by the `ticket_event` receiver, inside the transaction that made the change.
+    """
+    merged = _merge_into_client_note(event)
+    if merged is not None:
+        return merged
+    ticket = Ticket.objects.get(pk=event.ticket_id)
+    row = Event.objects.create(
+        ticket=ticket,
+        kind=Kind(str(event.kind)),
+        actor_id=event.actor_id,
+        old_state=event.old_state if event.kind == EventKind.STATE_CHANGED else "",
+        new_state=event.new_state,
+        note_id=event.note_id,
+        is_private=event.note_is_private,
+    )
+    if event.kind == EventKind.NOTE_ADDED and event.actor_id and not event.note_is_private:
+        _pending.last_note = (ticket.pk, event.actor_id, row.pk)
+    if event.kind == EventKind.STATE_CHANGED:
+        _pending.state_changes.setdefault(ticket.pk, []).append(
+            (row.pk, event.actor_id, ticket.handler_id)
+        )
+    _add_rows(row, ticket, actor_id=event.actor_id, private=event.note_is_private, fresh=True)
+    return row
+
+
+def _add_rows(
+    event: Event, ticket: Ticket, *, actor_id: int | None, private: bool, fresh: bool = False
+) -> None:
+    """The event's outbox rows for whoever should have one and has none yet."""
+    recipients = recipients_for(ticket=ticket, actor_id=actor_id, private=private)
+    if not recipients:
+        return
+    already: set[int] = set()
+    if not fresh:
+        already = set(
+            Notification.objects.filter(event=event).values_list("recipient_id", flat=True)
+        )
+    now = timezone.now()
+    rows = Notification.objects.bulk_create(
+        Notification(event=event, recipient=r.user, reason=r.reason, created_at=now, due_at=now)
+        for r in recipients
+        if r.user.pk not in already
+    )
+    if rows:
+        transaction.on_commit(partial(enqueue, [n.pk for n in rows]), robust=True)
+
+
+def complete_after_save(ticket: Ticket) -> None:
+    """The workflow publishes a state change before it saves the ticket: a handler set by the
+    same change (ticket_assign) is only visible now. Called on the ticket's post_save."""
+    for event_id, actor_id, handler_id in _pending.state_changes.pop(ticket.pk, []):
+        if ticket.handler_id == handler_id:
+            continue
+        event = Event.objects.filter(pk=event_id).first()  # gone if rolled back meanwhile
+        if event is not None:
+            _add_rows(event, ticket, actor_id=actor_id, private=False)
+
+
+def _merge_into_client_note(event: TicketEvent) -> Event | None:
+    """A client's note that moves its ticket publishes NOTE_ADDED then STATE_CHANGED: one mail.
+
+    Only a client's note moves a ticket on a client's behalf, right after the note is recorded
+    in the same call (tickets.workflow.note_add), so the previous event of this thread is that
+    note. If it was rolled back meanwhile, the update finds nothing: a new event is recorded.
+    """
+    key, _pending.last_note = _pending.last_note, None
+    if (
+        event.kind != EventKind.STATE_CHANGED
+        or key is None
+        or event.actor_id is None
+        or key[:2] != (event.ticket_id, event.actor_id)
+        or not User.objects.filter(pk=event.actor_id, is_staff=False).exists()
+    ):
+        return None
+    updated = Event.objects.filter(
+        pk=key[2], kind=Kind.NOTE_ADDED, new_state="", is_private=False
+    ).update(old_state=event.old_state, new_state=event.new_state)
+    return Event.objects.get(pk=key[2]) if updated else None
+
+
+def enqueue(notification_ids: Sequence[int], *, patient: bool = False) -> int:
+    """Publish one `send_notification` task per row id; never raises. Returns how many went.
+
+    A broker that refuses or times out stops the loop at once (the rest would wait as long):
+    the rows stay QUEUED and the sweeper publishes them again once the broker is back.
+    """
+    from .tasks import send_notification
+
+    options = PATIENT if patient else IMPATIENT
+    eager = bool(send_notification.app.conf.task_always_eager)
+    published = 0
+    for pk in notification_ids:
+        try:
+            send_notification.apply_async((pk,), **options)
+        except Exception:
+            if eager:
+                # No broker: the task ran here and failed; the row says why.
+                logger.exception("Notification %s: sending failed in-process", pk)
+                continue
+            logger.warning(
+                "Broker unreachable: %d notification(s) left QUEUED for the sweeper",
+                len(notification_ids) - published,
+                exc_info=True,
+            )
+            break
+        published += 1
+    return published
+
+
+def requeue(notifications: QuerySet[Notification]) -> int:
+    """Put FAILED or CANCELLED rows back in the queue (the admin's « Renvoyer »)."""
+    with transaction.atomic():
+        ids = list(
+            notifications.filter(status__in=[Status.FAILED, Status.CANCELLED])
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=ids).update(
+            status=Status.QUEUED, attempts=0, due_at=timezone.now()
+        )
+        if ids:
+            transaction.on_commit(partial(enqueue, ids), robust=True)
+    return len(ids)
