@@ -1,15 +1,226 @@
-"""« Afficher les tickets »: the whole list with filters, sorting, pages and CSV export."""
+"""« Afficher les tickets »: the whole list with filters, sorting, pages and CSV export.
+
+Everything lives in the query string (filters, `sort`, `page`; `format=csv` for the export), so a
+view can be bookmarked or shared. The list always starts from `tickets_visible_to(user)`.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.access import client_required
+
+from ..models import Impact, Priority, State, Ticket
+from ..search import (
+    COLUMNS,
+    TicketFilterForm,
+    apply_sort,
+    filter_tickets,
+    parse_sort,
+    sort_value,
+)
+from ..selectors import tickets_visible_to
+
+PER_PAGE = 50
+NARROW_HIDDEN = frozenset({"priority", "category", "handler", "notes"})
+
+
+@dataclass(frozen=True)
+class Header:
+    """One column heading: its label and, when sortable, the link that sorts by it."""
+
+    key: str
+    label: str
+    url: str | None = None
+    aria_sort: str | None = None  # "ascending" / "descending" on the sorted column only
+    hint: str = ""  # what the link does, for screen readers
+
+
+@dataclass(frozen=True)
+class PageLink:
+    label: str
+    url: str | None  # None: the ellipsis
+    current: bool = False
+
+
+def with_params(params: QueryDict, **changes: str | None) -> str:
+    """The query string of the current view with some parameters changed (None drops one)."""
+    query = params.copy()
+    query.pop("format", None)
+    for key in list(query):  # the form's empty fields: shorter links, same meaning
+        if not any(value.strip() for value in query.getlist(key)):
+            del query[key]
+    for key, value in changes.items():
+        if value is None:
+            query.pop(key, None)
+        else:
+            query[key] = value
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+def page_number(value: str | None, paginator: Paginator[Ticket]) -> int:
+    """A garbage page is the first one, a page past the end the last one: never a 404."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), paginator.num_pages)
+
+
+def headers(params: QueryDict, sort_key: str, descending: bool) -> list[Header]:
+    result = []
+    for column in COLUMNS:
+        label = str(column.label)
+        if column.sort is None:
+            result.append(Header(column.key, label))
+            continue
+        if column.key == sort_key:
+            aria: str | None = "descending" if descending else "ascending"
+            next_descending = not descending
+        else:
+            aria, next_descending = None, column.first_descending
+        hint = (
+            _("trier par ordre décroissant") if next_descending else _("trier par ordre croissant")
+        )
+        url = with_params(params, sort=sort_value(column.key, next_descending), page=None)
+        result.append(Header(column.key, label, url, aria, hint))
+    return result
+
+
+def page_links(params: QueryDict, page: Page[Ticket]) -> list[PageLink]:
+    links = []
+    paginator = page.paginator
+    for number in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
+        if number == paginator.ELLIPSIS:
+            links.append(PageLink(str(number), None))
+        else:
+            url = with_params(params, page=str(number))
+            links.append(PageLink(str(number), url, current=number == page.number))
+    return links
 
 
 @client_required
 def ticket_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "tickets/ticket_list.html", {"tab": "ticket_list", "q": request.GET.get("q", "")}
+    assert request.user.is_authenticated
+    user = request.user
+    form = TicketFilterForm(request.GET, user=user)
+    filters = form.filters()
+    sort_key, descending = parse_sort(request.GET.get("sort"))
+    tickets = apply_sort(filter_tickets(tickets_visible_to(user), filters), sort_key, descending)
+    if request.GET.get("format") == "csv":
+        # client_required is typed for HttpResponse; a streaming response serves the same purpose.
+        return cast(HttpResponse, csv_export(tickets))
+
+    paginator = Paginator(tickets.select_related("category", "handler"), PER_PAGE)
+    page = paginator.page(page_number(request.GET.get("page"), paginator))
+    params = request.GET
+    states = set(filters.get("state") or [])
+    active = sum(
+        1
+        for name in form.fields
+        if name != "date_of" and any(value.strip() for value in params.getlist(name))
     )
+    context: dict[str, Any] = {
+        "tab": "ticket_list",
+        "form": form,
+        "q": form["q"].value() or "",
+        "page": page,
+        "total": paginator.count,
+        "headers": headers(params, sort_key, descending),
+        "page_links": page_links(params, page),
+        "previous_url": (
+            with_params(params, page=str(page.previous_page_number()))
+            if page.has_previous()
+            else None
+        ),
+        "next_url": (
+            with_params(params, page=str(page.next_page_number())) if page.has_next() else None
+        ),
+        "sort": sort_value(sort_key, descending),
+        "csv_url": with_params(params, page=None, format="csv"),
+        "closed_hidden": not filters.get("closed") and State.CLOSED.value not in states,
+        "show_closed_url": with_params(params, closed="on", page=None),
+        # Shown beside « Filtres »: on a phone the form is folded, the count says it is at work.
+        "active_filters": active,
+        "is_filtered": active > 0,
+        # Columns a phone does without (the table still scrolls sideways if needed).
+        "narrow_hidden": NARROW_HIDDEN,
+    }
+    return render(request, "tickets/ticket_list.html", context)
+
+
+# --- CSV export --------------------------------------------------------------------------
+
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection): prefixed
+# with a quote, Excel and LibreOffice show it as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back, for a streaming csv.writer."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_export(tickets: QuerySet[Ticket]) -> StreamingHttpResponse:
+    """Every ticket of the filtered list (all pages), streamed: `;` and a BOM for French Excel."""
+    # Labels are translated now: the rows are written after the view (and its language) returned.
+    header = [
+        _("N°"),
+        _("État"),
+        _("Priorité"),
+        _("Impact"),
+        _("Catégorie"),
+        _("Résumé"),
+        _("Rapporteur"),
+        _("Affecté à"),
+        _("Créé le"),
+        _("Mis à jour le"),
+        _("Notes publiques"),
+    ]
+    states = {state.value: str(state.label) for state in State}
+    priorities = {value: str(label) for value, label in Priority.choices}
+    impacts = {value: str(label) for value, label in Impact.choices}
+    writer = csv.writer(_Echo(), delimiter=";")
+    rows = tickets.select_related("category", "handler", "reporter")
+
+    def lines() -> Iterator[str]:
+        yield "\ufeff" + writer.writerow(header)
+        for ticket in rows.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    ticket.display_number,
+                    states.get(ticket.state, ticket.state),
+                    priorities.get(ticket.priority, ""),
+                    impacts.get(ticket.impact, ""),
+                    safe_cell(ticket.category.name),
+                    safe_cell(ticket.summary),
+                    safe_cell(str(ticket.reporter)),
+                    safe_cell(str(ticket.handler)) if ticket.handler else "",
+                    f"{timezone.localtime(ticket.created_at):%d/%m/%Y %H:%M}",
+                    f"{timezone.localtime(ticket.updated_at):%d/%m/%Y %H:%M}",
+                    ticket.public_note_count,
+                ]
+            )
+
+    filename = f"tickets-{timezone.localdate():%Y-%m-%d}.csv"
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
