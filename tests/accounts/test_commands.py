@@ -6,9 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import Invitation, Organisation, User
-from tickets.models import HistoryEntry, State, Ticket
 from tests.factories import StaffFactory
 from tests.utils import path_of
+from tickets.models import HistoryEntry, State, Ticket
 
 pytestmark = pytest.mark.django_db
 
