@@ -98,3 +98,21 @@ def test_client_reports_a_ticket_with_a_screenshot_and_finds_it(
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/tickets/{ticket.number}/$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("Le bouton Imprimer")
+
+    # « Afficher les tickets »: the filters find it, and exclude it when they should.
+    page.get_by_role("navigation", name="Navigation principale").get_by_role(
+        "link", name="Afficher les tickets"
+    ).click()
+    page.get_by_label("Texte", exact=True).fill("imprimer")
+    page.get_by_label("Catégorie").select_option(label="Anomalie")
+    page.get_by_role("checkbox", name="Nouveau").check()
+    page.get_by_role("button", name="Filtrer").click()
+    row = page.locator("tbody tr", has_text=ticket.display_number)
+    expect(row).to_be_visible()
+    expect(row.locator(".state")).to_have_text("Nouveau")
+    assert "q=imprimer" in page.url  # the view can be bookmarked
+    shoot(page, "23-afficher-les-tickets")
+    page.get_by_role("checkbox", name="Nouveau").uncheck()
+    page.get_by_role("checkbox", name="Résolu").check()
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page.get_by_text("Aucun ticket ne correspond à ces critères.")).to_be_visible()
