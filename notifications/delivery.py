@@ -30,7 +30,7 @@ from tickets.models import State
 
 from . import conf
 from .emails import MessageSender, send_templated_email
-from .models import Notification, Status
+from .models import Event, Notification, Status
 
 logger = logging.getLogger(__name__)
 
@@ -143,18 +143,41 @@ class MailSession:
                 backend.close()
 
 
+class EventCache:
+    """The events a worker process mails about, kept a few seconds: an event's ten recipients
+    are ten tasks, and its row, ticket, actor and note do not change once committed."""
+
+    def __init__(self, ttl: float = 10, size: int = 256) -> None:
+        self.ttl, self.size = ttl, size
+        self._entries: dict[int, tuple[float, Event]] = {}
+
+    def get(self, event_id: int) -> Event:
+        now = time.monotonic()
+        entry = self._entries.get(event_id)
+        if entry is not None and now - entry[0] < self.ttl:
+            return entry[1]
+        event = Event.objects.select_related("ticket__handler", "actor", "note").get(pk=event_id)
+        if len(self._entries) >= self.size:
+            self._entries = {k: v for k, v in self._entries.items() if now - v[0] < self.ttl}
+            while len(self._entries) >= self.size:
+                del self._entries[next(iter(self._entries))]
+        self._entries[event_id] = (now, event)
+        return event
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+_events = EventCache()
+
+
 def deliver(notification_id: int, *, connection: MessageSender | None = None) -> Delivery:
     """Send one outbox row if it is still QUEUED; record what happened."""
     accepted_at: float | None = None
     with transaction.atomic():
         row = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related(
-                "recipient",
-                "event__ticket__handler",
-                "event__actor",
-                "event__note",
-            )
+            .select_related("recipient")
             .filter(pk=notification_id)
             .first()
         )
@@ -162,6 +185,7 @@ def deliver(notification_id: int, *, connection: MessageSender | None = None) ->
             return Delivery(Outcome.BUSY)
         if row.status != Status.QUEUED:
             return Delivery(Outcome.DONE_ALREADY)
+        row.event = _events.get(row.event_id)
 
         reason = _undeliverable(row)
         if reason:

@@ -17,7 +17,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import User
 from tickets.events import EventKind, TicketEvent
 from tickets.models import Ticket
 
@@ -58,9 +57,8 @@ def record_event(event: TicketEvent) -> Event | None:
 
     Called by the `ticket_event` receiver, inside the transaction that made the change.
     """
-    merged = _merge_into_client_note(event)
-    if merged is not None:
-        return merged
+    if _merge_into_note(event):
+        return None
     ticket = Ticket.objects.get(pk=event.ticket_id)
     row = Event.objects.create(
         ticket=ticket,
@@ -73,6 +71,7 @@ def record_event(event: TicketEvent) -> Event | None:
     )
     if event.kind == EventKind.NOTE_ADDED and event.actor_id and not event.note_is_private:
         _pending.last_note = (ticket.pk, event.actor_id, row.pk)
+        transaction.on_commit(_forget_note, robust=True)
     if event.kind == EventKind.STATE_CHANGED:
         _pending.state_changes.setdefault(ticket.pk, []).append(
             (row.pk, event.actor_id, ticket.handler_id)
@@ -114,54 +113,76 @@ def complete_after_save(ticket: Ticket) -> None:
             _add_rows(event, ticket, actor_id=actor_id, private=False)
 
 
-def _merge_into_client_note(event: TicketEvent) -> Event | None:
-    """A client's note that moves its ticket publishes NOTE_ADDED then STATE_CHANGED: one mail.
+def _merge_into_note(event: TicketEvent) -> bool:
+    """A note that moves its ticket in the same transaction makes one mail, not two.
 
-    Only a client's note moves a ticket on a client's behalf, right after the note is recorded
-    in the same call (tickets.workflow.note_add), so the previous event of this thread is that
-    note. If it was rolled back meanwhile, the update finds nothing: a new event is recorded.
+    A client's answer to « Commentaire » (or reopening) publishes NOTE_ADDED then STATE_CHANGED
+    from tickets.workflow.note_add: the state change is added to the note's event. The note is
+    forgotten when its transaction commits; if it was rolled back instead, the update below
+    finds nothing and the state change gets its own event.
     """
     key, _pending.last_note = _pending.last_note, None
     if (
         event.kind != EventKind.STATE_CHANGED
         or key is None
-        or event.actor_id is None
         or key[:2] != (event.ticket_id, event.actor_id)
-        or not User.objects.filter(pk=event.actor_id, is_staff=False).exists()
     ):
-        return None
-    updated = Event.objects.filter(
+        return False
+    merged = Event.objects.filter(
         pk=key[2], kind=Kind.NOTE_ADDED, new_state="", is_private=False
     ).update(old_state=event.old_state, new_state=event.new_state)
-    return Event.objects.get(pk=key[2]) if updated else None
+    return bool(merged)
+
+
+def _forget_note() -> None:
+    _pending.last_note = None
 
 
 def enqueue(notification_ids: Sequence[int], *, patient: bool = False) -> int:
-    """Publish one `send_notification` task per row id; never raises. Returns how many went.
+    """Hand rows to the workers; never raises. Returns how many were handed over.
 
-    A broker that refuses or times out stops the loop at once (the rest would wait as long):
-    the rows stay QUEUED and the sweeper publishes them again once the broker is back.
+    One row: its `send_notification` task. Several: one `dispatch_notifications` message with
+    their ids, which a worker splits into one task per row, so that a web request publishes
+    once whatever the number of recipients. A broker that refuses or times out leaves the rows
+    QUEUED, and the sweeper publishes them again once it is back.
     """
-    from .tasks import send_notification
+    from .tasks import dispatch_notifications, send_notification
 
-    options = PATIENT if patient else IMPATIENT
-    eager = bool(send_notification.app.conf.task_always_eager)
-    published = 0
-    for pk in notification_ids:
-        try:
-            send_notification.apply_async((pk,), **options)
-        except Exception:
-            if eager:
-                # No broker: the task ran here and failed; the row says why.
-                logger.exception("Notification %s: sending failed in-process", pk)
-                continue
+    ids = list(notification_ids)
+    if not ids:
+        return 0
+    try:
+        if len(ids) == 1:
+            send_notification.apply_async((ids[0],), **(PATIENT if patient else IMPATIENT))
+        else:
+            dispatch_notifications.apply_async((ids,), **(PATIENT if patient else IMPATIENT))
+    except Exception:
+        if send_notification.app.conf.task_always_eager:
+            # No broker: the tasks ran here; a failure is recorded on its row.
+            logger.exception("Notifications %s: in-process sending failed", ids)
+        else:
             logger.warning(
                 "Broker unreachable: %d notification(s) left QUEUED for the sweeper",
-                len(notification_ids) - published,
+                len(ids),
                 exc_info=True,
             )
-            break
-        published += 1
+        return 0
+    return len(ids)
+
+
+def publish_each(notification_ids: Sequence[int]) -> int:
+    """One `send_notification` message per row, over one broker connection (in a worker)."""
+    from .tasks import send_notification
+
+    if send_notification.app.conf.task_always_eager:
+        for pk in notification_ids:
+            send_notification.apply_async((pk,))
+        return len(notification_ids)
+    published = 0
+    with send_notification.app.producer_or_acquire() as producer:
+        for pk in notification_ids:
+            send_notification.apply_async((pk,), producer=producer, **PATIENT)
+            published += 1
     return published
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from . import conf
 from .delivery import MailSession, Outcome, deliver
 from .models import Notification, Status
-from .outbox import enqueue
+from .outbox import enqueue, publish_each
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,12 @@ def send_notification(self: Task[Any, Any], notification_id: int) -> str:
             (delivery.unrecorded or 0) * 1000,
         )
     return str(delivery.outcome)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def dispatch_notifications(notification_ids: list[int]) -> int:
+    """Split one change's rows into one task each (published from here, not from the web)."""
+    return publish_each(notification_ids)
 
 
 @shared_task(ignore_result=True)
