@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,10 +13,8 @@ import pytest
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.http import StreamingHttpResponse
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.factories import CategoryFactory, ClientFactory, StaffFactory, make_ticket
 from tests.utils import text
@@ -746,88 +741,3 @@ def test_private_notes_are_outside_the_notes_index():
         cursor.execute("SET LOCAL enable_seqscan = off")
     plan = Note.objects.alias(document=note_document()).filter(document=query).explain()
     assert "note_public_search_fr" not in plan
-
-
-# --- in a real browser -----------------------------------------------------------------------
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's package.")
-    # As in tests/e2e: Playwright's loop lives in this thread while the ORM stays synchronous.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                ],
-            )
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-def open_page(chromium: Browser, live_server: Any, user: Any, width: int) -> tuple[Page, list[str]]:
-    """A signed-in page, and the console errors it collects (a CSP violation shows there)."""
-    browser = Client()
-    browser.force_login(user)
-    context = chromium.new_context(locale="fr-FR", viewport={"width": width, "height": 900})
-    context.add_cookies(
-        [{"name": "sessionid", "value": browser.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    return page, errors
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_list_in_a_browser_on_a_phone_and_a_desktop(chromium, live_server, client_user):
-    # Commentaire: the widest state badge, the widest table.
-    many_tickets(
-        60,
-        client_user,
-        summary="Export comptable en échec pour la clôture mensuelle",
-        state=State.FEEDBACK,
-    )
-    many_tickets(2, client_user, summary="Écran figé")
-
-    phone, phone_errors = open_page(chromium, live_server, client_user, 375)
-    phone.goto(f"{live_server.url}{URL}")
-    # No sideways scrolling of the page: the table scrolls inside its own box.
-    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    # The filters are folded on a phone, and unfold.
-    expect(phone.get_by_label("Texte", exact=True)).to_be_hidden()
-    phone.get_by_role("button", name="Afficher / masquer").click()
-    phone.get_by_label("Texte", exact=True).fill("comptable")
-    phone.get_by_role("button", name="Filtrer").click()
-    expect(phone.locator("#tl-results-title")).to_contain_text("60 tickets")
-    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    assert phone_errors == []
-
-    desktop, desktop_errors = open_page(chromium, live_server, client_user, 1280)
-    desktop.goto(f"{live_server.url}{URL}?q=comptable")
-    desktop.locator("th.tl-col-number a").click()
-    expect(desktop.locator("th.tl-col-number")).to_have_attribute("aria-sort", "ascending")
-    desktop.get_by_role("link", name="Suivante »").click()
-    expect(desktop).to_have_url(re.compile(r"page=2"))
-    expect(desktop).to_have_url(re.compile(r"q=comptable"))
-    expect(desktop).to_have_url(re.compile(r"sort=number"))
-    expect(desktop.locator("tbody tr")).to_have_count(10)
-    assert desktop_errors == []
