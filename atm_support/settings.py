@@ -245,7 +245,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 6 * 60 * 60,
     # A web request publishes after commit: a broker that is away costs it seconds, not forever.
     "socket_connect_timeout": 2,
-    "socket_timeout": 5,
+    "socket_timeout": 2,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 # django-celery-beat does not support Django 6.1: the schedule lives here, in code.

@@ -1,8 +1,8 @@
 """Writing the outbox in the change's transaction, and handing its rows to Celery after commit.
 
-The web request pays for a few INSERTs and, after commit, one small publish per row: no SMTP,
-and never more than the broker's short connection timeout when Redis is away (the rows then
-wait for the sweeper, see tasks.sweep_outbox).
+The web request pays for a few INSERTs and, after commit, one small publish: no SMTP, and no
+more than the broker's 2-second socket timeouts when Redis is away (the rows then wait for the
+sweeper, see tasks.sweep_outbox).
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ from .selectors import recipients_for
 
 logger = logging.getLogger(__name__)
 
-# Publishing from a web request: one immediate reconnection attempt (a pooled connection may be
-# stale after a Redis restart), then give up and leave the rows to the sweeper.
+# Publishing from a web request: one attempt, bounded by the broker's socket timeouts (2 s, see
+# CELERY_BROKER_TRANSPORT_OPTIONS), then the rows are left to the sweeper. redis-py replaces by
+# itself a pooled connection that a Redis restart made stale. (retry=False would be worse: the
+# connection would then follow the broker_connection_* settings, several seconds of retries.)
 IMPATIENT: dict[str, Any] = {
     "retry": True,
-    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0},
+    "retry_policy": {"max_retries": 0, "interval_start": 0, "interval_step": 0, "interval_max": 0},
 }
 # Publishing from a worker (retries, sweeps): waiting a few seconds for the broker is fine there.
 PATIENT: dict[str, Any] = {
