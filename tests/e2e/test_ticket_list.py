@@ -48,8 +48,12 @@ def test_list_in_a_browser_on_a_phone_and_a_desktop(browser, live_server, client
     # The filters are folded on a phone, and unfold.
     expect(phone.get_by_label("Texte", exact=True)).to_be_hidden()
     phone.get_by_role("button", name="Afficher / masquer").click()
-    phone.get_by_label("Texte", exact=True).fill("comptable")
+    search = phone.get_by_label("Texte", exact=True)
+    expect(search).to_be_visible()
+    search.fill("comptable")
+    expect(search).to_have_value("comptable")
     phone.get_by_role("button", name="Filtrer").click()
+    expect(phone).to_have_url(re.compile(r"q=comptable"))
     expect(phone.locator("#tl-results-title")).to_contain_text("60 tickets")
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert phone_errors == []
