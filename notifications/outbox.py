@@ -21,7 +21,7 @@ from tickets.events import EventKind, TicketEvent
 from tickets.models import Ticket
 
 from .models import Event, Kind, Notification, Status
-from .selectors import recipients_for
+from .selectors import TicketFacts, recipients_for
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +61,13 @@ def record_event(event: TicketEvent) -> Event | None:
     """
     if _merge_into_note(event):
         return None
-    ticket = Ticket.objects.get(pk=event.ticket_id)
+    ticket = TicketFacts(
+        *Ticket.objects.values_list("pk", "organisation_id", "reporter_id", "handler_id").get(
+            pk=event.ticket_id
+        )
+    )
     row = Event.objects.create(
-        ticket=ticket,
+        ticket_id=ticket.pk,
         kind=Kind(str(event.kind)),
         actor_id=event.actor_id,
         old_state=event.old_state if event.kind == EventKind.STATE_CHANGED else "",
@@ -83,7 +87,7 @@ def record_event(event: TicketEvent) -> Event | None:
 
 
 def _add_rows(
-    event: Event, ticket: Ticket, *, actor_id: int | None, private: bool, fresh: bool = False
+    event: Event, ticket: TicketFacts, *, actor_id: int | None, private: bool, fresh: bool = False
 ) -> None:
     """The event's outbox rows for whoever should have one and has none yet."""
     recipients = recipients_for(ticket=ticket, actor_id=actor_id, private=private)
@@ -96,9 +100,11 @@ def _add_rows(
         )
     now = timezone.now()
     rows = Notification.objects.bulk_create(
-        Notification(event=event, recipient=r.user, reason=r.reason, created_at=now, due_at=now)
+        Notification(
+            event=event, recipient_id=r.user_id, reason=r.reason, created_at=now, due_at=now
+        )
         for r in recipients
-        if r.user.pk not in already
+        if r.user_id not in already
     )
     if rows:
         transaction.on_commit(partial(enqueue, [n.pk for n in rows]), robust=True)
@@ -112,7 +118,10 @@ def complete_after_save(ticket: Ticket) -> None:
             continue
         event = Event.objects.filter(pk=event_id).first()  # gone if rolled back meanwhile
         if event is not None:
-            _add_rows(event, ticket, actor_id=actor_id, private=False)
+            facts = TicketFacts(
+                ticket.pk, ticket.organisation_id, ticket.reporter_id, ticket.handler_id
+            )
+            _add_rows(event, facts, actor_id=actor_id, private=False)
 
 
 def _merge_into_note(event: TicketEvent) -> bool:
