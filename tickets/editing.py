@@ -1,0 +1,91 @@
+"""Staff edits of a ticket's report (category, priority, summary…): locked, versioned, recorded.
+
+State and handler are not edited here: they belong to the state machine (workflow.py). This is
+the same discipline for the other fields: the row locked, the version checked (optimistic
+locking: a change based on an older page is refused), one history row per changed field, the
+version bumped. The admin's change page calls it first, then the workflow's functions, in one
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import HistoryEntry, Ticket
+from .workflow import WorkflowError
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+# What staff may change beside state and handler; the reporter's organisation and the dates not.
+DETAIL_FIELDS = (
+    "category",
+    "reproducibility",
+    "impact",
+    "priority",
+    "summary",
+    "description",
+    "steps_to_reproduce",
+    "additional_information",
+)
+
+
+def _shown(ticket: Ticket, name: str) -> str:
+    """A value as the history shows it: a choice's label, a category's name."""
+    field = Ticket._meta.get_field(name)
+    value = getattr(ticket, name)
+    if value is None:
+        return ""
+    if isinstance(field, models.Field) and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def ticket_update_details(
+    *,
+    ticket: Ticket | int,
+    by: User,
+    changes: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Ticket:
+    """Apply `changes` (a subset of DETAIL_FIELDS) or raise WorkflowError saying why not.
+
+    With no actual change, nothing is written, but the version is still checked: the admin
+    calls this first to hold the row and refuse a stale page before the workflow moves it.
+    """
+    if not by.is_staff:
+        raise WorkflowError(_("Seule l'équipe ATM modifie un ticket."))
+    unknown = set(changes) - set(DETAIL_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {sorted(unknown)}")
+    pk = ticket if isinstance(ticket, int) else ticket.pk
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise WorkflowError(
+                _("Le ticket a été modifié entre-temps par quelqu'un d'autre : rechargez-le.")
+            )
+        if locked.is_closed:
+            raise WorkflowError(_("Un ticket fermé ne se modifie plus."))
+        changed: list[str] = []
+        for name, value in changes.items():
+            if isinstance(value, str):
+                value = value.strip()
+            old = _shown(locked, name)
+            if getattr(locked, name) == value:
+                continue
+            setattr(locked, name, value)
+            HistoryEntry.objects.create(
+                ticket=locked, actor=by, field=name, old_value=old, new_value=_shown(locked, name)
+            )
+            changed.append(name)
+        if changed:
+            locked.updated_at = timezone.now()
+            locked.version += 1
+            locked.save(update_fields=[*changed, "updated_at", "version"])
+    return locked
