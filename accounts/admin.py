@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
@@ -11,8 +14,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .invitations import InviteRefused, invitation_create, invitation_send, invite_client
@@ -39,6 +44,31 @@ def _send_invitation(request: HttpRequest, user: User) -> bool:
         )
         return False
     return True
+
+
+def end_sessions(user_ids: set[int]) -> int:
+    """Delete every live session of these users: they are signed out at their next request.
+
+    Sessions are stored in the database (Django's default engine) without a user column, so
+    each live one is decoded: a few milliseconds per thousand sessions, for a rare staff action.
+    An inactive user is refused by the authentication backend anyway (user_can_authenticate);
+    deleting the sessions makes it immediate and visible, whatever the backend does.
+    """
+    wanted = {str(pk) for pk in user_ids}
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if not wanted or not hasattr(store_class, "get_model_class"):
+        return 0  # sessions only in a cache: the backend's is_active check signs them out
+    store = store_class()
+    sessions = store_class.get_model_class().objects
+    doomed = [
+        key
+        for key, data in sessions.filter(expire_date__gt=timezone.now())
+        .values_list("session_key", "session_data")
+        .iterator()
+        if str(store.decode(data).get(SESSION_KEY)) in wanted
+    ]
+    sessions.filter(session_key__in=doomed).delete()
+    return len(doomed)
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -89,7 +119,7 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ["organisation"]
     search_fields = ["email", "first_name", "last_name", "organisation__name"]
     readonly_fields = ["last_login", "previous_login", "date_joined"]
-    actions = ["send_invitation"]
+    actions = ["send_invitation", "deactivate"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Identité"), {"fields": ("first_name", "last_name", "language")}),
@@ -131,6 +161,44 @@ class UserAdmin(BaseUserAdmin):
                 request, gettext("Invitation envoyée à : %(emails)s.") % {"emails": ", ".join(sent)}
             )
 
+    @admin.action(description=_("Désactiver les utilisateurs sélectionnés (sessions fermées)"))
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        ids = set(queryset.values_list("pk", flat=True))
+        if request.user.pk in ids:
+            messages.error(request, gettext("Vous ne pouvez pas vous désactiver vous-même."))
+            return
+        count = User.objects.filter(pk__in=ids, is_active=True).update(is_active=False)
+        closed = end_sessions(ids)
+        messages.success(
+            request,
+            gettext("Utilisateurs désactivés : %(count)s ; sessions fermées : %(sessions)s.")
+            % {"count": count, "sessions": closed},
+        )
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            closed = end_sessions({obj.pk})
+            messages.info(
+                request,
+                ngettext(
+                    "%(email)s est désactivé : %(count)s session fermée.",
+                    "%(email)s est désactivé : %(count)s sessions fermées.",
+                    closed,
+                )
+                % {"email": obj.email, "count": closed},
+            )
+
+
+def organisation_tickets_link(organisation: Organisation) -> SafeString:
+    url = reverse("admin:tickets_ticket_changelist")
+    return format_html(
+        '<a href="{}?organisation__id__exact={}">{}</a>',
+        url,
+        organisation.pk,
+        gettext("Voir ses tickets"),
+    )
+
 
 class UserInline(admin.TabularInline[User, Organisation]):
     model = User
@@ -154,9 +222,9 @@ class InviteForm(forms.Form):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin[Organisation]):
-    list_display = ["name", "user_count", "created_at"]
+    list_display = ["name", "user_count", "created_at", "tickets"]
     search_fields = ["name"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "tickets"]
     inlines = [UserInline]
     change_form_template = "admin/accounts/organisation/change_form.html"
 
@@ -168,6 +236,10 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     @admin.display(description=_("utilisateurs"), ordering="user_total")
     def user_count(self, obj: Organisation) -> int:
         return obj.user_total  # type: ignore[attr-defined]
+
+    @admin.display(description=_("tickets"))
+    def tickets(self, obj: Organisation) -> SafeString | str:
+        return organisation_tickets_link(obj) if obj.pk else "—"
 
     def get_urls(self) -> list[URLPattern]:
         custom = [
