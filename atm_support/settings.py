@@ -159,6 +159,8 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day
 
 INVITATION_VALIDITY_DAYS = env_int("INVITATION_VALIDITY_DAYS", 7)
 EMAIL_CHANGE_VALIDITY_HOURS = env_int("EMAIL_CHANGE_VALIDITY_HOURS", 48)
+# Days a « Commentaire » ticket waits for the client's answer before it is resolved automatically.
+AUTORESOLVE_FEEDBACK_DAYS = env_int("AUTORESOLVE_FEEDBACK_DAYS", 30)
 # Login throttling: failures counted in a fixed window, per (account, IP), per account and per IP.
 # The per-account limit is high enough that a stranger cannot lock a client out for longer than
 # one window, and a client coming from another IP is only held by the per-account limit.
@@ -258,6 +260,11 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-sweep-outbox": {
         "task": "notifications.tasks.sweep_outbox",
         "schedule": 60.0,
+    },
+    # Unanswered « Commentaire » tickets → « Résolu » (AUTORESOLVE_FEEDBACK_DAYS); idempotent.
+    "tickets-autoresolve-feedback": {
+        "task": "tickets.tasks.autoresolve_feedback",
+        "schedule": crontab(hour="6", minute="30"),
     },
 }
 
