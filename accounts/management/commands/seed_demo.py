@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from PIL import Image, ImageDraw
 
 from accounts.models import Organisation, User
+from tickets.attachments import attachments_store
 from tickets.models import Category, Impact, Priority, Reproducibility, State, Ticket
 from tickets.services import ticket_create
 from tickets.workflow import note_add, ticket_assign, ticket_change_state
@@ -85,7 +89,8 @@ class Command(BaseCommand):
                 )
 
     def seed_tickets(self, staff: User) -> int:
-        """Tickets in every state, with notes and history, made through the real workflow.
+        """Tickets in every state, with notes (one private), a screenshot and history, made
+        through the real workflow.
 
         Only for an organisation without tickets: a second run adds nothing.
         """
@@ -123,18 +128,39 @@ class Command(BaseCommand):
             return
         ticket_assign(ticket=ticket, handler=staff, by=staff)
         note_add(ticket=ticket, author=staff, text="Je prends en charge.", minutes_spent=15)
+        note_add(
+            ticket=ticket,
+            author=staff,
+            text="Piste interne : le paramétrage a changé à la dernière mise à jour.",
+            is_private=True,
+            minutes_spent=10,
+            is_billable=False,
+        )
         if target == State.ASSIGNED:
             return
         note_add(ticket=ticket, author=staff, text="Pouvez-vous nous envoyer une capture d'écran ?")
         ticket_change_state(ticket=ticket, to=State.FEEDBACK, by=staff)
         if target == State.FEEDBACK:
             return
-        note_add(ticket=ticket, author=client, text="La voici, merci.")
+        answer = note_add(ticket=ticket, author=client, text="La voici, merci.")
+        attachments_store(ticket=ticket, note=answer, files=[demo_screenshot()], by=client)
         note_add(ticket=ticket, author=staff, text="Corrigé en version 3.2.", minutes_spent=40)
         ticket_change_state(ticket=ticket, to=State.RESOLVED, by=staff)
         if target == State.RESOLVED:
             return
         ticket_change_state(ticket=ticket, to=State.CLOSED, by=None)
+
+
+def demo_screenshot() -> SimpleUploadedFile:
+    """A small PNG drawn here: the demo shows a thumbnail without shipping a binary file."""
+    image = Image.new("RGB", (480, 300), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 479, 36), fill=(64, 112, 144))
+    draw.rectangle((40, 90, 440, 150), outline=(200, 30, 30), width=4)
+    draw.text((60, 112), "Erreur 500 : commande fournisseur", fill=(200, 30, 30))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return SimpleUploadedFile("capture-erreur.png", buffer.getvalue(), content_type="image/png")
 
 
 DEMO_TICKETS = [
