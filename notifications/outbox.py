@@ -44,7 +44,7 @@ class _Pending(threading.local):
     """What this thread's current change has recorded so far."""
 
     def __init__(self) -> None:
-        # The last public note: (ticket id, actor id, event id), for _merge_into_client_note.
+        # The last public note: (ticket id, actor id, event id), for _merge_into_note.
         self.last_note: tuple[int, int, int] | None = None
         # State changes whose ticket is not saved yet: ticket id -> [(event id, actor id,
         # handler id when the recipients were chosen)], for complete_after_save.

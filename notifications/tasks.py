@@ -18,7 +18,7 @@ from django.utils import timezone
 from . import conf
 from .delivery import MailSession, Outcome, deliver
 from .models import Notification, Status
-from .outbox import enqueue, publish_each
+from .outbox import PATIENT, enqueue, publish_each
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def send_notification(self: Task[Any, Any], notification_id: int) -> str:
         else:
             try:
                 send_notification.apply_async(
-                    (notification_id,), countdown=delivery.retry_in, retry=False
+                    (notification_id,), countdown=delivery.retry_in, **PATIENT
                 )
             except Exception:
                 logger.warning(
