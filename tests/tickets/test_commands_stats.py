@@ -146,3 +146,12 @@ def test_bad_arguments_are_refused_with_a_clear_message(client_user, args, messa
 def test_no_ticket_at_all():
     assert run() == "Aucun ticket.\n"
     assert run("--csv").splitlines()[0].startswith("Organisation;")
+
+
+def test_help_describes_the_options():
+    from tickets.management.commands.ticket_stats import Command
+
+    help_text = Command().create_parser("manage.py", "ticket_stats").format_help()
+
+    for option in ("--organisation", "--since", "--csv", "médiane"):
+        assert option in help_text
