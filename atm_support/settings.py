@@ -228,6 +228,9 @@ EMAIL_SUBJECT_PREFIX = "[ATM Support] "
 # Celery: Redis broker when REDIS_URL is set; without a broker, tasks run in-process.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    # Eager tasks still take a producer from the pool: an in-memory one, no network, no warning.
+    CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
