@@ -137,3 +137,15 @@ def test_ticket_page_queries_do_not_grow_with_notes(
     with django_assert_max_num_queries(12):
         response = client.get(ticket.get_absolute_url())
     assert text(response).count('class="note"') == 43
+
+
+def test_history_names_edited_fields_in_french(client, client_user, tech):
+    from tickets.editing import ticket_update_details
+    from tickets.models import Priority
+
+    ticket = make_ticket(reporter=client_user)
+    ticket_update_details(ticket=ticket, by=tech, changes={"priority": Priority.URGENT})
+    client.force_login(client_user)
+    page = " ".join(text(client.get(ticket.get_absolute_url())).split())
+    assert "Priorité : normale → urgente" in page
+    assert "priority" not in page

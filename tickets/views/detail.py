@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -38,6 +39,15 @@ def _state_label(value: str) -> str:
         return value
 
 
+def _field_label(name: str) -> str:
+    """A ticket field's French label (« priorité »), capitalised like the other history lines."""
+    try:
+        label = str(Ticket._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+    return label[:1].upper() + label[1:]
+
+
 def history_lines(ticket: Ticket, viewer: User) -> list[HistoryLine]:
     entries = HistoryEntry.objects.filter(ticket=ticket).select_related("actor")
     if not viewer.is_staff:
@@ -57,7 +67,7 @@ def history_lines(ticket: Ticket, viewer: User) -> list[HistoryLine]:
         elif entry.field == "private_note":
             what, old, new = _("Note privée ajoutée"), "", ""
         else:
-            what = entry.field
+            what = _field_label(entry.field)
         lines.append(HistoryLine(entry.created_at, who, what, old, new))
     return lines
 
