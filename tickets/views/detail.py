@@ -42,9 +42,10 @@ def _state_label(value: str) -> str:
 def _field_label(name: str) -> str:
     """A ticket field's French label (« priorité »), capitalised like the other history lines."""
     try:
-        label = str(Ticket._meta.get_field(name).verbose_name)
+        field = Ticket._meta.get_field(name)
     except FieldDoesNotExist:
         return name
+    label = str(getattr(field, "verbose_name", name))
     return label[:1].upper() + label[1:]
 
 
