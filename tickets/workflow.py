@@ -84,8 +84,11 @@ def _lock(ticket: Ticket | int) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=pk)
 
 
-def _apply_state(locked: Ticket, to: str, by: User | None) -> str:
-    """Set the state (guard already passed), its dates, history and event; returns the old one."""
+def _apply_state(locked: Ticket, to: str, by: User | None) -> TicketEvent:
+    """Set the state (guard already passed), its dates and history; returns the event to publish.
+
+    Events are published once the ticket is saved, so that receivers read it as it now is.
+    """
     old = locked.state
     now = timezone.now()
     locked.state = to
@@ -96,22 +99,21 @@ def _apply_state(locked: Ticket, to: str, by: User | None) -> str:
     elif old == State.RESOLVED:
         locked.resolved_at = None
     _record(locked, by, "state", old, to)
-    publish(
-        TicketEvent(
-            kind=EventKind.STATE_CHANGED,
-            ticket_id=locked.pk,
-            actor_id=by.pk if by else None,
-            old_state=old,
-            new_state=to,
-        )
+    return TicketEvent(
+        kind=EventKind.STATE_CHANGED,
+        ticket_id=locked.pk,
+        actor_id=by.pk if by else None,
+        old_state=old,
+        new_state=to,
     )
-    return old
 
 
-def _save(locked: Ticket, fields: Sequence[str]) -> None:
+def _save(locked: Ticket, fields: Sequence[str], events: Sequence[TicketEvent] = ()) -> None:
     locked.updated_at = timezone.now()
     locked.version += 1
     locked.save(update_fields=[*fields, "updated_at", "version"])
+    for event in events:
+        publish(event)
 
 
 def ticket_change_state(
@@ -132,8 +134,8 @@ def ticket_change_state(
             )
         if to == State.ASSIGNED and locked.handler_id is None:
             raise WorkflowError(_("Un ticket « Affecté » doit avoir un responsable."))
-        _apply_state(locked, to, by)
-        _save(locked, ["state", "resolved_at", "closed_at"])
+        event = _apply_state(locked, to, by)
+        _save(locked, ["state", "resolved_at", "closed_at"], [event])
     return locked
 
 
@@ -158,9 +160,10 @@ def ticket_assign(
         if locked.handler_id != (handler.pk if handler else None):
             _record(locked, by, "handler", locked.handler, handler)
             locked.handler = handler
+        events = []
         if handler is not None and locked.state in (State.NEW, State.ACKNOWLEDGED):
-            _apply_state(locked, State.ASSIGNED, by)
-        _save(locked, ["handler", "state", "resolved_at", "closed_at"])
+            events.append(_apply_state(locked, State.ASSIGNED, by))
+        _save(locked, ["handler", "state", "resolved_at", "closed_at"], events)
     return locked
 
 
@@ -206,7 +209,7 @@ def note_add(
             fields.append("public_note_count")
         # A private note's existence stays hidden from clients, in the history too.
         _record(locked, author, "private_note" if is_private else "note", "", note.pk)
-        publish(
+        events = [
             TicketEvent(
                 kind=EventKind.NOTE_ADDED,
                 ticket_id=locked.pk,
@@ -214,8 +217,9 @@ def note_add(
                 note_id=note.pk,
                 note_is_private=is_private,
             )
-        )
+        ]
         if actor == Actor.CLIENT and (locked.state == State.FEEDBACK or reopen):
-            _apply_state(locked, State.ASSIGNED if locked.handler_id else State.NEW, author)
-        _save(locked, fields)
+            to = State.ASSIGNED if locked.handler_id else State.NEW
+            events.append(_apply_state(locked, to, author))
+        _save(locked, fields, events)
     return note
