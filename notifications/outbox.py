@@ -46,9 +46,6 @@ class _Pending(threading.local):
     def __init__(self) -> None:
         # The last public note: (ticket id, actor id, event id), for _merge_into_note.
         self.last_note: tuple[int, int, int] | None = None
-        # State changes whose ticket is not saved yet: ticket id -> [(event id, actor id,
-        # handler id when the recipients were chosen)], for complete_after_save.
-        self.state_changes: dict[int, list[tuple[int, int | None, int | None]]] = {}
 
 
 _pending = _Pending()
@@ -78,10 +75,6 @@ def record_event(event: TicketEvent) -> Event | None:
     if event.kind == EventKind.NOTE_ADDED and event.actor_id and not event.note_is_private:
         _pending.last_note = (ticket.pk, event.actor_id, row.pk)
         transaction.on_commit(_forget_note, robust=True)
-    if event.kind == EventKind.STATE_CHANGED:
-        _pending.state_changes.setdefault(ticket.pk, []).append(
-            (row.pk, event.actor_id, ticket.handler_id)
-        )
     _add_rows(row, ticket, actor_id=event.actor_id, private=event.note_is_private, fresh=True)
     return row
 
@@ -108,20 +101,6 @@ def _add_rows(
     )
     if rows:
         transaction.on_commit(partial(enqueue, [n.pk for n in rows]), robust=True)
-
-
-def complete_after_save(ticket: Ticket) -> None:
-    """The workflow publishes a state change before it saves the ticket: a handler set by the
-    same change (ticket_assign) is only visible now. Called on the ticket's post_save."""
-    for event_id, actor_id, handler_id in _pending.state_changes.pop(ticket.pk, []):
-        if ticket.handler_id == handler_id:
-            continue
-        event = Event.objects.filter(pk=event_id).first()  # gone if rolled back meanwhile
-        if event is not None:
-            facts = TicketFacts(
-                ticket.pk, ticket.organisation_id, ticket.reporter_id, ticket.handler_id
-            )
-            _add_rows(event, facts, actor_id=actor_id, private=False)
 
 
 def _merge_into_note(event: TicketEvent) -> bool:
