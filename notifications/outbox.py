@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -46,9 +47,20 @@ class _Pending(threading.local):
     def __init__(self) -> None:
         # The last public note: (ticket id, actor id, event id), for _merge_into_note.
         self.last_note: tuple[int, int, int] | None = None
+        self.muted = False
 
 
 _pending = _Pending()
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """No mail for what this thread changes meanwhile (demo data, imports)."""
+    previous, _pending.muted = _pending.muted, True
+    try:
+        yield
+    finally:
+        _pending.muted = previous
 
 
 def record_event(event: TicketEvent) -> Event | None:
@@ -56,7 +68,7 @@ def record_event(event: TicketEvent) -> Event | None:
 
     Called by the `ticket_event` receiver, inside the transaction that made the change.
     """
-    if _merge_into_note(event):
+    if _pending.muted or _merge_into_note(event):
         return None
     ticket = TicketFacts(
         *Ticket.objects.values_list("pk", "organisation_id", "reporter_id", "handler_id").get(

@@ -40,3 +40,16 @@ def test_demo_tickets_have_private_notes_time_and_a_screenshot_once(
     counts = (Ticket.objects.count(), Note.objects.count(), Attachment.objects.count())
     call_command("seed_demo", stdout=StringIO())
     assert (Ticket.objects.count(), Note.objects.count(), Attachment.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_seed_demo_mails_nobody(smtp):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from notifications.models import Notification
+
+    call_command("seed_demo", stdout=StringIO())
+    assert Notification.objects.count() == 0
+    assert smtp.messages == []

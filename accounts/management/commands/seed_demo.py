@@ -10,6 +10,7 @@ from django.db import transaction
 from PIL import Image, ImageDraw
 
 from accounts.models import Organisation, User
+from notifications.outbox import muted
 from tickets.attachments import attachments_store
 from tickets.models import Category, Impact, Priority, Reproducibility, State, Ticket
 from tickets.services import ticket_create
@@ -75,7 +76,8 @@ class Command(BaseCommand):
                 name=name, defaults={"position": position * 10, "is_active": True}
             )
 
-        created = self.seed_tickets(staff)
+        with muted():  # demo history is not news: nobody is mailed about it
+            created = self.seed_tickets(staff)
 
         site = settings.SITE_URL
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
