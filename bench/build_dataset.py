@@ -702,6 +702,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     import django
 
     django.setup()
+    from django.apps import apps
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
     from django.db import connection
@@ -841,6 +842,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 )
                 report.step("history (notes, in SQL)", cur.rowcount, started)
 
+            if apps.is_installed("allowances"):
+                started = time.monotonic()
+                rows = load_allowances(cur, data)
+                report.step("allowances (in SQL)", rows, started)
+
             started = time.monotonic()
             for model in (Organisation, User, Category, Ticket, Note, HistoryEntry):
                 table = model._meta.db_table
@@ -930,6 +936,65 @@ def record_build(
     cur.execute(f"TRUNCATE {META_TABLE}")
     for key, value in facts.items():
         cur.execute(f"INSERT INTO {META_TABLE} (key, value) VALUES (%s, %s)", [key, value])  # noqa: S608
+
+
+def load_allowances(cur: Any, data: DataSet) -> int:
+    """The hour ledger as the month-end job would have written it, over the data set's years.
+
+    A debit per closed ticket with billable time (rounded up to the quarter hour, in the month it
+    was resolved), one allowance revision per organisation sized on its consumption (so that
+    balances stay near zero, some above, some below), and a credit per organisation and month.
+    """
+    from django.apps import apps
+
+    revision = apps.get_model("allowances", "AllowanceRevision")._meta.db_table
+    ledger = apps.get_model("allowances", "LedgerEntry")._meta.db_table
+    first = datetime.fromtimestamp(data.start, PARIS).date().replace(day=1)
+    current = datetime.fromtimestamp(data.now, PARIS).date().replace(day=1)
+    months = (current.year - first.year) * 12 + current.month - first.month + 1
+    params = {"first": first, "current": current, "months": months}
+    statements = [
+        """
+        INSERT INTO {ledger} (organisation_id, kind, period, minutes, ticket_id, revision_id,
+                              memo, author_id, created_at)
+        SELECT t.organisation_id, 'debit',
+               date_trunc('month', t.resolved_at AT TIME ZONE 'Europe/Paris')::date,
+               -(CEIL(SUM(n.minutes_spent) / 15.0) * 15)::int, t.id, NULL, '', NULL, t.closed_at
+        FROM tickets_ticket t
+        JOIN tickets_note n ON n.ticket_id = t.id AND n.is_billable AND n.minutes_spent > 0
+        WHERE t.state = 'closed'
+        GROUP BY t.id
+        """,
+        """
+        INSERT INTO {revision} (organisation_id, minutes_per_month, effective_from, memo,
+                                created_by_id, created_at)
+        SELECT o.id,
+               GREATEST(60, ROUND(COALESCE(-SUM(l.minutes), 0) * (0.8 + random() * 0.4)
+                                  / %(months)s / 60.0) * 60)::int,
+               %(first)s, 'Forfait initial', NULL, %(first)s
+        FROM accounts_organisation o
+        LEFT JOIN {ledger} l ON l.organisation_id = o.id AND l.kind = 'debit'
+        GROUP BY o.id
+        """,
+        """
+        INSERT INTO {ledger} (organisation_id, kind, period, minutes, ticket_id, revision_id,
+                              memo, author_id, created_at)
+        SELECT r.organisation_id, 'credit', month::date, r.minutes_per_month, NULL, NULL, '',
+               NULL, month
+        FROM {revision} r
+        CROSS JOIN generate_series(%(first)s::date, %(current)s::date, interval '1 month') month
+        """,
+    ]
+    rows = 0
+    for statement in statements:
+        cur.execute(
+            sql.SQL(statement).format(
+                ledger=sql.Identifier(ledger), revision=sql.Identifier(revision)
+            ),
+            params,
+        )
+        rows += cur.rowcount
+    return rows
 
 
 def check_integrity(cur: Any) -> None:

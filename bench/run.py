@@ -210,24 +210,38 @@ def machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
 
 
-def benchmark_backends(database: str) -> list[int]:
+def wait_for_quiet(threshold: float, timeout: float) -> float:
+    """Wait (up to `timeout` s) for a second when the machine is busy less than `threshold`.
+
+    The benchmark is idle meanwhile, so what is busy is someone else (tests, builds): measuring
+    then would credit their CPU time to the pages. Returns the last busy share seen.
+    """
+    cores = os.cpu_count() or 1
+    deadline = time.monotonic() + timeout
+    while True:
+        before = machine_busy_seconds()
+        time.sleep(1)
+        busy = (machine_busy_seconds() - before) / cores
+        if busy < threshold or time.monotonic() > deadline:
+            return busy
+
+
+def benchmark_backends() -> list[int]:
     """The PostgreSQL backends serving the benchmark database (the workers' connections)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [database],
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-        pids = [int(row[0]) for row in cursor.fetchall()]
-    connection.close()
-    return pids
+        return [int(row[0]) for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
 class CpuSample:
     app: float  # gunicorn, master and workers
-    database: float  # the benchmark database's backends
+    database: dict[int, float]  # per backend of the benchmark database
     tools: float  # wrk and this script (children already waited for)
     machine: float  # everything, other people's work included
 
@@ -235,9 +249,8 @@ class CpuSample:
 class CpuMeter:
     """Where the machine's CPU time goes while a page is measured."""
 
-    def __init__(self, server_pid: int, backends: list[int]) -> None:
+    def __init__(self, server_pid: int) -> None:
         self.server_pid = server_pid
-        self.backends = backends
 
     def read(self) -> CpuSample:
         server = [self.server_pid, *children(self.server_pid)]
@@ -245,12 +258,20 @@ class CpuMeter:
         own_usage = resource.getrusage(resource.RUSAGE_SELF)
         return CpuSample(
             app=sum(cpu_seconds(pid) for pid in server),
-            database=sum(cpu_seconds(pid) for pid in self.backends),
+            database={pid: cpu_seconds(pid) for pid in benchmark_backends()},
             tools=children_usage.ru_utime
             + children_usage.ru_stime
             + own_usage.ru_utime
             + own_usage.ru_stime,
             machine=machine_busy_seconds(),
+        )
+
+    @staticmethod
+    def database_delta(before: CpuSample, after: CpuSample) -> float:
+        """Backends opened meanwhile count from zero; those closed meanwhile are lost."""
+        return sum(
+            max(seconds - before.database.get(pid, 0.0), 0.0)
+            for pid, seconds in after.database.items()
         )
 
 
@@ -421,9 +442,10 @@ def build_pages(facts: dict[str, str], query: str) -> list[Page]:
     ]  # fmt: skip
 
 
-def count_queries(
-    page: Page, session_key: str | None
-) -> tuple[int, float, list[tuple[float, str]]]:
+Timed = list[tuple[float, str]]  # (milliseconds, SQL)
+
+
+def count_queries(page: Page, session_key: str | None) -> tuple[int, float, Timed]:
     """One request through the test Client: its queries, their time, the slowest three."""
     from django.conf import settings
     from django.db import connection
@@ -434,12 +456,24 @@ def count_queries(
     if page.with_session and session_key:
         client.cookies[settings.SESSION_COOKIE_NAME] = session_key
     client.get(page.path)  # warm: templates compiled, connection open
-    with CaptureQueriesContext(connection) as captured:
+    durations: list[float] = []
+
+    def timed(execute: Callable[..., Any], *args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(*args)
+        finally:
+            durations.append(1000 * (time.perf_counter() - started))
+
+    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timed):
         response = client.get(page.path)
     if response.status_code != 200:
         raise SystemExit(f"{page.path}: test Client got {response.status_code}")
-    timed = [(float(query["time"]) * 1000, query["sql"]) for query in captured.captured_queries]
-    return len(timed), sum(ms for ms, _ in timed), sorted(timed, reverse=True)[:3]
+    texts = [query["sql"] for query in captured.captured_queries]
+    if len(durations) != len(texts):  # not expected; fall back on the debug cursor's ms
+        durations = [1000 * float(query["time"]) for query in captured.captured_queries]
+    timed_queries = list(zip(durations, texts, strict=True))
+    return len(texts), sum(durations), sorted(timed_queries, reverse=True)[:3]
 
 
 def explain(sql_text: str) -> str:
@@ -521,6 +555,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--repeat", type=int, default=1, help="measure each page N times, keep the best"
     )
     parser.add_argument("--query", default="facture", help="the text searched on the list page")
+    parser.add_argument(
+        "--quiet-threshold",
+        type=float,
+        default=0.15,
+        help="before each measure, wait for the machine to be less busy than this (1: never)",
+    )
+    parser.add_argument(
+        "--quiet-timeout", type=float, default=180, help="seconds to wait for that, at most"
+    )
     parser.add_argument("--only", nargs="*", default=None, help="page keys (ceiling is kept)")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE slow queries")
     parser.add_argument(
@@ -569,7 +612,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         log("every page answers 200 with its content; measuring...")
         # Every worker opens its connection during the warm-up of the first page.
         wrk(f"http://{HOST}:{server.port}/bench/ceiling/", None, args, max(args.warmup, 1))
-        meter = CpuMeter(server.pid, benchmark_backends(str(connection.settings_dict["NAME"])))
+        meter = CpuMeter(server.pid)
         order = [*pages, pages[0]] if pages[0].key == "ceiling" else pages
         for page in order:
             url = f"http://{HOST}:{server.port}{page.path}"
@@ -578,6 +621,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 wrk(url, page_cookie, args, args.warmup)
             best: tuple[WrkFigures, CpuSample, CpuSample] | None = None
             for _ in range(args.repeat):
+                if args.quiet_threshold < 1:
+                    wait_for_quiet(args.quiet_threshold, args.quiet_timeout)
                 before = meter.read()
                 figures = parse_wrk(wrk(url, page_cookie, args, args.duration))
                 after = meter.read()
@@ -588,7 +633,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             result = results[page.key]
             requests = max(figures.requests, 1)
             app = after.app - before.app
-            database = after.database - before.database
+            database = CpuMeter.database_delta(before, after)
             tools = after.tools - before.tools
             others = (after.machine - before.machine) - app - database - tools
             result.app_cpu_ms = 1000 * app / requests
@@ -607,6 +652,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         server.stop()
     wrk_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 
+    quiet = (
+        f", chacune lancée quand la machine est occupée à moins de {args.quiet_threshold:.0%}"
+        f" (attente {args.quiet_timeout:g} s au plus)"
+        if args.quiet_threshold < 1
+        else ""
+    )
     ceiling = sum(ceiling_runs) / len(ceiling_runs) if ceiling_runs else 0.0
     if "ceiling" in results and ceiling_runs:
         results["ceiling"].rps = ceiling
@@ -624,7 +675,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "DEBUG=False, CONN_MAX_AGE=600",
         f"- Charge : wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s "
         f"--latency (après {args.warmup:g} s de chauffe"
-        f"{f', meilleure de {args.repeat} mesures' if args.repeat > 1 else ''}), "
+        f"{f', meilleure de {args.repeat} mesures' if args.repeat > 1 else ''}"
+        f"{quiet}), "
         f"client {facts['bench_email']}, load average au départ {load_at_start}",
         f"- Plafond : {' puis '.join(f'{rps:,.0f}' for rps in ceiling_runs)} req/s "
         f"(moyenne {ceiling:,.0f}) ; objectif : ≥ {GOAL_SHARE:.0%} du plafond "
@@ -632,7 +684,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "",
         *table(list(results.values()), ceiling),
         "",
-        "SQL ms : durée des requêtes SQL d'une requête HTTP isolée (Client de test, au ms près). "
+        "SQL ms : durée des requêtes SQL d'une requête HTTP isolée (Client de test). "
         "CPU app / PG : temps CPU de gunicorn / des connexions PostgreSQL de la base de "
         "benchmark pendant la mesure, divisé par le nombre de requêtes. CPU autres : part de la "
         "machine prise par d'autres processus pendant la mesure (hors wrk et ce script : "
