@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "accounts",
     "tickets",
     "notifications",
+    "allowances",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +269,17 @@ CELERY_BEAT_SCHEDULE = {
     "tickets-autoresolve-feedback": {
         "task": "tickets.tasks.autoresolve_feedback",
         "schedule": crontab(hour="6", minute="30"),
+    },
+    # Month end (CELERY_TIMEZONE is Europe/Paris): close the Résolu tickets, debit them, credit
+    # the new month, mail the statements. Idempotent; a missed month is caught up by the next.
+    "allowances-close-month": {
+        "task": "allowances.tasks.close_month",
+        "schedule": crontab(day_of_month="1", hour="0", minute="5"),
+    },
+    # Re-enqueues the statements and warnings a broker outage left waiting.
+    "allowances-sweep-mails": {
+        "task": "allowances.tasks.sweep_allowance_mails",
+        "schedule": 300.0,
     },
 }
 

@@ -24,4 +24,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("tickets.urls")),
+    path("", include("allowances.urls")),
 ]

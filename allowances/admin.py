@@ -1,0 +1,406 @@
+"""Staff's view of the hours: organisations by balance, each one's ledger and revisions, the
+adjustment and revision forms, and the allowance mails. Every active staff member may use them
+(as with tickets); writes go through allowances.ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+
+from .alerts import level_for
+from .formatting import format_minutes
+from .forms import AdjustmentForm, RevisionForm
+from .ledger import AllowanceError, adjustment_create, revision_create
+from .mails import enqueue
+from .models import (
+    AllowanceMail,
+    AllowanceRevision,
+    LedgerEntry,
+    Level,
+    MailStatus,
+    OrganisationBalance,
+)
+from .periods import current_period, format_period
+
+
+def is_staff(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_staff)
+
+
+class StaffReadOnly:
+    """Visible to every active staff member; nothing edited through the generic forms."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_staff(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_staff(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def minutes_html(minutes: int | None, *, signed: bool = False) -> SafeString:
+    """Negative amounts in red, with the word: colour alone says nothing to everyone."""
+    value = int(minutes or 0)
+    text = format_minutes(value, signed=signed)
+    if value < 0:
+        return format_html(
+            '<strong class="allowance-negative" style="color:#b00020">{}</strong>', text
+        )
+    return format_html("{}", text)
+
+
+class RevisionInline(StaffReadOnly, admin.TabularInline[AllowanceRevision, OrganisationBalance]):
+    model = AllowanceRevision
+    fk_name = "organisation"
+    fields = readonly_fields = (
+        "effective_from_month",
+        "minutes",
+        "memo",
+        "created_by",
+        "created_at",
+    )
+    extra = 0
+    ordering = ["-pk"]
+    verbose_name_plural = _("révisions du forfait (la plus récente l'emporte)")
+
+    @admin.display(description=_("à compter de"))
+    def effective_from_month(self, obj: AllowanceRevision) -> str:
+        return format_period(obj.effective_from)
+
+    @admin.display(description=_("forfait mensuel"))
+    def minutes(self, obj: AllowanceRevision) -> str:
+        return format_minutes(obj.minutes_per_month)
+
+
+class LedgerInline(StaffReadOnly, admin.TabularInline[LedgerEntry, OrganisationBalance]):
+    model = LedgerEntry
+    fk_name = "organisation"
+    fields = readonly_fields = (
+        "month",
+        "kind",
+        "amount",
+        "ticket_link",
+        "memo",
+        "author",
+        "created_at",
+    )
+    extra = 0
+    ordering = ["-period", "-pk"]
+    verbose_name_plural = _("écritures (les plus récentes d'abord)")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LedgerEntry]:
+        return super().get_queryset(request).select_related("ticket", "author")
+
+    @admin.display(description=_("mois"))
+    def month(self, obj: LedgerEntry) -> str:
+        return format_period(obj.period)
+
+    @admin.display(description=_("heures"))
+    def amount(self, obj: LedgerEntry) -> SafeString:
+        return minutes_html(obj.minutes, signed=True)
+
+    @admin.display(description=_("ticket"))
+    def ticket_link(self, obj: LedgerEntry) -> SafeString | str:
+        if obj.ticket is None:
+            return "—"
+        url = reverse("admin:tickets_ticket_change", args=[obj.ticket.pk])
+        return format_html(
+            '<a href="{}">{}</a> {}', url, obj.ticket.display_number, obj.ticket.summary
+        )
+
+
+def monthly_in_force() -> Subquery:
+    return Subquery(
+        AllowanceRevision.objects.filter(
+            organisation=OuterRef("pk"), effective_from__lte=current_period()
+        )
+        .order_by("-pk")
+        .values("minutes_per_month")[:1],
+        output_field=IntegerField(),
+    )
+
+
+class LevelFilter(admin.SimpleListFilter):
+    title = _("niveau du solde")
+    parameter_name = "level"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return list(Level.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == Level.NEGATIVE:
+            return queryset.filter(balance__lt=0)
+        if value == Level.LOW:
+            # balance < 20 % of the allowance, i.e. 5 x balance < allowance
+            return queryset.filter(balance__gte=0, low_gap__lt=0)
+        if value == Level.OK:
+            return queryset.filter(balance__gte=0, low_gap__gte=0)
+        return queryset
+
+
+@admin.register(OrganisationBalance)
+class OrganisationBalanceAdmin(StaffReadOnly, admin.ModelAdmin[OrganisationBalance]):
+    """« Organisations par solde »: the lowest balances first."""
+
+    list_display = ["name", "balance_display", "monthly_display", "level_display", "actions_links"]
+    list_display_links = ["name"]
+    search_fields = ["name"]
+    list_filter = [LevelFilter]
+    list_per_page = 100
+    fields = readonly_fields = (
+        "name",
+        "balance_display",
+        "monthly_display",
+        "level_display",
+        "actions_links",
+    )
+    inlines = [RevisionInline, LedgerInline]
+    change_form_template = "allowances/admin/organisation_balance.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrganisationBalance]:
+        monthly = Coalesce(monthly_in_force(), Value(0))
+        balance = Coalesce(Sum("ledger_entries__minutes"), Value(0))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(balance=balance, monthly=monthly)
+            .annotate(low_gap=5 * balance - monthly)
+            .order_by("balance", "name")
+        )
+
+    @admin.display(description=_("solde"), ordering="balance")
+    def balance_display(self, obj: Any) -> SafeString:
+        return minutes_html(obj.balance)
+
+    @admin.display(description=_("forfait mensuel"), ordering="monthly")
+    def monthly_display(self, obj: Any) -> str:
+        return format_minutes(obj.monthly)
+
+    @admin.display(description=_("niveau"))
+    def level_display(self, obj: Any) -> str:
+        return str(level_for(obj.balance, obj.monthly).label)
+
+    @admin.display(description=_("actions"))
+    def actions_links(self, obj: Any) -> SafeString:
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:allowances_organisationbalance_adjust", args=[obj.pk]),
+            gettext("Ajuster le solde"),
+            reverse("admin:allowances_organisationbalance_revise", args=[obj.pk]),
+            gettext("Réviser le forfait"),
+            reverse("admin:tickets_ticket_changelist") + f"?organisation__id__exact={obj.pk}",
+            gettext("Voir ses tickets"),
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        custom = [
+            path(
+                "<int:organisation_id>/ajuster/",
+                self.admin_site.admin_view(self.adjust_view),
+                name="allowances_organisationbalance_adjust",
+            ),
+            path(
+                "<int:organisation_id>/reviser/",
+                self.admin_site.admin_view(self.revise_view),
+                name="allowances_organisationbalance_revise",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def _form_page(
+        self, request: HttpRequest, organisation: Organisation, form: Any, title: str, intro: str
+    ) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "organisation": organisation,
+            "form": form,
+            "opts": self.model._meta,
+            "balance_url": reverse(
+                "admin:allowances_organisationbalance_change", args=[organisation.pk]
+            ),
+        }
+        return TemplateResponse(request, "allowances/admin/form.html", context)
+
+    def _done(self, organisation: Organisation) -> HttpResponseRedirect:
+        return HttpResponseRedirect(
+            reverse("admin:allowances_organisationbalance_change", args=[organisation.pk])
+        )
+
+    def adjust_view(self, request: HttpRequest, organisation_id: int) -> HttpResponse:
+        if not is_staff(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        organisation = get_object_or_404(Organisation, pk=organisation_id)
+        form = AdjustmentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                entry = adjustment_create(
+                    organisation=organisation,
+                    minutes=form.cleaned_data["minutes"],
+                    memo=form.cleaned_data["memo"],
+                    by=request.user,  # type: ignore[arg-type]
+                )
+            except AllowanceError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    gettext("Ajustement de %(amount)s enregistré pour %(organisation)s.")
+                    % {
+                        "amount": format_minutes(entry.minutes, signed=True),
+                        "organisation": organisation,
+                    },
+                )
+                return self._done(organisation)
+        return self._form_page(
+            request,
+            organisation,
+            form,
+            gettext("Ajuster le solde de %(organisation)s") % {"organisation": organisation},
+            gettext(
+                "L'ajustement s'ajoute au relevé du mois en cours, avec son motif ; "
+                "il ne se modifie plus ensuite (un autre ajustement le corrige)."
+            ),
+        )
+
+    def revise_view(self, request: HttpRequest, organisation_id: int) -> HttpResponse:
+        if not is_staff(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        organisation = get_object_or_404(Organisation, pk=organisation_id)
+        form = RevisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = revision_create(
+                    organisation=organisation,
+                    minutes_per_month=form.cleaned_data["minutes_per_month"],
+                    effective_from=form.cleaned_data["effective_from"],
+                    memo=form.cleaned_data["memo"],
+                    by=request.user,  # type: ignore[arg-type]
+                )
+            except AllowanceError as error:
+                form.add_error(None, str(error))
+            else:
+                message = gettext(
+                    "Forfait de %(organisation)s : %(amount)s par mois dès %(month)s."
+                ) % {
+                    "organisation": organisation,
+                    "amount": format_minutes(result.revision.minutes_per_month),
+                    "month": format_period(result.revision.effective_from),
+                }
+                if result.entry is not None:
+                    message += " " + gettext("Écriture passée ce mois-ci : %(amount)s.") % {
+                        "amount": format_minutes(result.entry.minutes, signed=True)
+                    }
+                messages.success(request, message)
+                return self._done(organisation)
+        return self._form_page(
+            request,
+            organisation,
+            form,
+            gettext("Réviser le forfait de %(organisation)s") % {"organisation": organisation},
+            gettext(
+                "Le forfait révisé s'applique à partir du mois choisi ; les révisions "
+                "précédentes restent dans l'historique."
+            ),
+        )
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(StaffReadOnly, admin.ModelAdmin[LedgerEntry]):
+    list_display = [
+        "created_at",
+        "organisation",
+        "month",
+        "kind",
+        "amount",
+        "ticket",
+        "memo",
+        "author",
+    ]
+    list_filter = ["kind", "period"]
+    list_select_related = ["organisation", "ticket", "author"]
+    search_fields = ["organisation__name", "memo", "=ticket__number"]
+    ordering = ["-pk"]
+
+    @admin.display(description=_("mois"), ordering="period")
+    def month(self, obj: LedgerEntry) -> str:
+        return format_period(obj.period)
+
+    @admin.display(description=_("heures"), ordering="minutes")
+    def amount(self, obj: LedgerEntry) -> SafeString:
+        return minutes_html(obj.minutes, signed=True)
+
+
+@admin.register(AllowanceRevision)
+class AllowanceRevisionAdmin(StaffReadOnly, admin.ModelAdmin[AllowanceRevision]):
+    list_display = [
+        "organisation",
+        "effective_from",
+        "minutes_per_month",
+        "memo",
+        "created_by",
+        "created_at",
+    ]
+    list_select_related = ["organisation", "created_by"]
+    search_fields = ["organisation__name"]
+
+
+@admin.register(AllowanceMail)
+class AllowanceMailAdmin(StaffReadOnly, admin.ModelAdmin[AllowanceMail]):
+    list_display = [
+        "created_at",
+        "kind",
+        "organisation",
+        "recipient",
+        "period",
+        "status",
+        "attempts",
+        "last_error",
+    ]
+    list_filter = ["status", "kind"]
+    list_select_related = ["organisation", "recipient"]
+    search_fields = ["recipient__email", "organisation__name"]
+    actions = ["resend"]
+
+    @admin.action(description=_("Renvoyer les e-mails en échec ou annulés"))
+    def resend(self, request: HttpRequest, queryset: QuerySet[AllowanceMail]) -> None:
+        ids = list(
+            queryset.filter(status__in=[MailStatus.FAILED, MailStatus.CANCELLED]).values_list(
+                "pk", flat=True
+            )
+        )
+        AllowanceMail.objects.filter(pk__in=ids).update(status=MailStatus.QUEUED, attempts=0)
+        enqueue(ids, patient=True)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d e-mail remis en file d'envoi.",
+                "%(count)d e-mails remis en file d'envoi.",
+                len(ids),
+            )
+            % {"count": len(ids)},
+        )

@@ -1,0 +1,291 @@
+"""The allowance mails: monthly statements and balance warnings, through an outbox of their own.
+
+The tickets' outbox (notifications.models.Notification) cannot carry them: each of its rows hangs
+on a ticket event. So these rows live here, written in the transaction of the ledger change they
+report, and are handed to Celery after commit exactly as the notifications are: the same retry
+backoff and limits (notifications.conf), the same SMTP session kept per worker process and the
+same split between temporary and permanent SMTP failures (notifications.delivery).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from notifications import conf
+from notifications.delivery import is_temporary
+from notifications.emails import MessageSender, send_templated_email
+from notifications.outbox import IMPATIENT, PATIENT
+
+from .models import AllowanceMail, BalanceLevelChange, Kind, LedgerEntry, MailKind, MailStatus
+from .periods import format_period, next_period
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES = {
+    MailKind.STATEMENT: "allowance_statement",
+    MailKind.LOW: "allowance_warning",
+    MailKind.NEGATIVE: "allowance_warning",
+}
+
+
+def statement_recipients(organisation_id: int) -> list[int]:
+    """The organisation's active client users with an address, but those who said no."""
+    return list(
+        User.objects.filter(organisation_id=organisation_id, is_active=True, is_staff=False)
+        .exclude(email="")
+        .filter(statement_opt_out__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def warning_recipients(organisation_id: int) -> list[int]:
+    """The organisation's active client users, and the active staff: both must know."""
+    return list(
+        User.objects.filter(
+            Q(organisation_id=organisation_id, is_staff=False) | Q(is_staff=True),
+            is_active=True,
+        )
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _queue(rows: list[AllowanceMail]) -> list[int]:
+    created = AllowanceMail.objects.bulk_create(rows)
+    ids = [row.pk for row in created]
+    if ids:
+        transaction.on_commit(partial(enqueue, ids), robust=True)
+    return ids
+
+
+def queue_statements(
+    *, organisation_id: int, period: date, balance: int, now: datetime
+) -> list[int]:
+    """One statement of `period` per client user who wants it. Call it in the ledger's
+    transaction: the mails leave only if the month end commits."""
+    return _queue(
+        [
+            AllowanceMail(
+                kind=MailKind.STATEMENT,
+                organisation_id=organisation_id,
+                recipient_id=user_id,
+                period=period,
+                balance=balance,
+                created_at=now,
+                due_at=now,
+            )
+            for user_id in statement_recipients(organisation_id)
+        ]
+    )
+
+
+def queue_warning(change: BalanceLevelChange) -> list[int]:
+    kind = MailKind.NEGATIVE if change.level == "negative" else MailKind.LOW
+    return _queue(
+        [
+            AllowanceMail(
+                kind=kind,
+                organisation_id=change.organisation_id,
+                recipient_id=user_id,
+                level_change=change,
+                balance=change.balance,
+                created_at=change.created_at,
+                due_at=change.created_at,
+            )
+            for user_id in warning_recipients(change.organisation_id)
+        ]
+    )
+
+
+def enqueue(mail_ids: Sequence[int], *, patient: bool = False) -> int:
+    """Hand rows to the workers in one message; never raises (the sweeper catches up)."""
+    from .tasks import send_allowance_mails
+
+    ids = list(mail_ids)
+    if not ids:
+        return 0
+    try:
+        send_allowance_mails.apply_async((ids,), **(PATIENT if patient else IMPATIENT))
+    except Exception:
+        if send_allowance_mails.app.conf.task_always_eager:
+            logger.exception("Allowance mails %s: in-process sending failed", ids)
+        else:
+            logger.warning(
+                "Broker unreachable: %d allowance mail(s) left QUEUED for the sweeper",
+                len(ids),
+                exc_info=True,
+            )
+        return 0
+    return len(ids)
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    DONE_ALREADY = "done_already"
+    BUSY = "busy"
+    RETRY = "retry"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    outcome: Outcome
+    retry_in: float | None = None
+
+
+def _undeliverable(row: AllowanceMail) -> str:
+    user = row.recipient
+    if not user.is_active:
+        return "Destinataire désactivé."
+    if not user.email:
+        return "Destinataire sans adresse e-mail."
+    if not user.is_staff and user.organisation_id != row.organisation_id:
+        return "Le destinataire n'est plus dans cette organisation."
+    if row.kind == MailKind.STATEMENT and hasattr(user, "statement_opt_out"):
+        return "Le destinataire ne veut plus du relevé mensuel."
+    return ""
+
+
+def deliver(mail_id: int, *, connection: MessageSender | None = None) -> Delivery:
+    """Send one row if it is still QUEUED (locked meanwhile); record what happened."""
+    with transaction.atomic():
+        row = (
+            AllowanceMail.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient", "organisation")
+            .filter(pk=mail_id)
+            .first()
+        )
+        if row is None:
+            return Delivery(Outcome.BUSY)
+        if row.status != MailStatus.QUEUED:
+            return Delivery(Outcome.DONE_ALREADY)
+        reason = _undeliverable(row)
+        if reason:
+            row.status, row.last_error = MailStatus.CANCELLED, reason
+            row.save(update_fields=["status", "last_error"])
+            return Delivery(Outcome.CANCELLED)
+        row.attempts += 1
+        try:
+            address = row.recipient.email
+            send_templated_email(
+                template=TEMPLATES[MailKind(row.kind)],
+                to=[address],
+                context=mail_context(row),
+                language=row.recipient.language,
+                headers=_headers(row),
+                connection=connection,
+            )
+        except Exception as error:
+            return _failed(row, error)
+        row.status, row.sent_at, row.sent_to, row.last_error = (
+            MailStatus.SENT,
+            timezone.now(),
+            address,
+            "",
+        )
+        row.save(update_fields=["status", "attempts", "sent_at", "sent_to", "last_error"])
+    return Delivery(Outcome.SENT)
+
+
+def _failed(row: AllowanceMail, error: Exception) -> Delivery:
+    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if is_temporary(error) and row.attempts < conf.value("NOTIFICATIONS_MAX_ATTEMPTS"):
+        delay = conf.jittered(conf.retry_delay(row.attempts))
+        row.due_at = timezone.now() + timedelta(seconds=delay)
+        row.save(update_fields=["attempts", "last_error", "due_at"])
+        logger.warning(
+            "Allowance mail %s: attempt %d failed, retry in %.0f s", row.pk, row.attempts, delay
+        )
+        return Delivery(Outcome.RETRY, retry_in=delay)
+    row.status = MailStatus.FAILED
+    row.save(update_fields=["status", "attempts", "last_error"])
+    logger.error("Allowance mail %s failed: %s", row.pk, row.last_error)
+    return Delivery(Outcome.FAILED)
+
+
+def _headers(row: AllowanceMail) -> dict[str, str]:
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "atm-support.local"
+    # Fixed per row: a mail client that dedupes hides the rare duplicate of a crashed worker.
+    return {"Message-ID": f"<allowance-{row.pk}@{domain}>", "Auto-Submitted": "auto-generated"}
+
+
+def statement_url(period: date) -> str:
+    return settings.SITE_URL + reverse(
+        "allowances:statement", kwargs={"period": format_period(period)}
+    )
+
+
+def mail_context(row: AllowanceMail) -> dict[str, Any]:
+    """What the templates show. Amounts stay integers: the templates format them in the
+    recipient's language (the `allowances` filters)."""
+    user = row.recipient
+    context: dict[str, Any] = {
+        "recipient": user,
+        "organisation": row.organisation,
+        "kind": row.kind,
+        "balance": row.balance,
+        "for_staff": user.is_staff,
+        "statements_url": settings.SITE_URL + reverse("allowances:statements"),
+    }
+    if row.kind == MailKind.STATEMENT and row.period is not None:
+        entries = list(
+            LedgerEntry.objects.filter(organisation_id=row.organisation_id, period=row.period)
+            .select_related("ticket")
+            .order_by("pk")
+        )
+        debits = [entry for entry in entries if entry.kind == Kind.DEBIT]
+        new_month = next_period(row.period)
+        credit = (
+            LedgerEntry.objects.filter(
+                organisation_id=row.organisation_id, kind=Kind.CREDIT, period=new_month
+            )
+            .values_list("minutes", flat=True)
+            .first()
+        )
+        context.update(
+            period=row.period,
+            new_month=new_month,
+            debits=[
+                {
+                    "number": entry.ticket.display_number if entry.ticket else "",
+                    "summary": entry.ticket.summary if entry.ticket else "",
+                    "minutes": -entry.minutes,
+                    "url": settings.SITE_URL + entry.ticket.get_absolute_url()
+                    if entry.ticket
+                    else "",
+                }
+                for entry in debits
+            ],
+            debited=-sum(entry.minutes for entry in debits),
+            adjustments=[entry for entry in entries if entry.kind == Kind.ADJUSTMENT],
+            credit=credit,
+            url=statement_url(row.period),
+        )
+    else:
+        change = row.level_change
+        context.update(
+            monthly=change.monthly if change else 0,
+            url=(
+                settings.SITE_URL
+                + reverse("admin:allowances_organisationbalance_change", args=[row.organisation_id])
+                if user.is_staff
+                else settings.SITE_URL + reverse("allowances:statements")
+            ),
+        )
+    return context

@@ -1,0 +1,275 @@
+"""The month-end job: close the month's resolved tickets, debit them, credit the new month.
+
+For each organisation and each month still open for it (normally one: the month that just
+ended), in one transaction under the organisation's row lock:
+
+1. lock its « Résolu » tickets resolved before the month ended (Paris time) and close them:
+   state Fermé, closed_at, version, a history row « État : Résolu → Fermé » by the system —
+   the workflow's own transition (tickets.workflow.is_allowed(RESOLVED, CLOSED, SYSTEM)),
+   done for the whole batch at once;
+2. debit each of them: its billable minutes rounded up to the quarter hour (a 0-minute debit
+   says so, and marks the ticket as counted);
+3. credit the new month with the allowance in force for it (0 included: the credit row is also
+   the mark that the month was closed for this organisation);
+4. compare the balance with the allowance (warnings), and queue one statement mail per
+   client user who wants it; the mails leave after commit.
+
+Idempotent and resumable by construction: a month is closed for an organisation exactly when
+the next month's credit exists, and the unique indexes forbid a second credit or a second debit.
+A second run (or a concurrent one, which waits for the lock) finds the credit and does nothing;
+a run that crashed left whole organisations done and the others untouched; a late run catches up
+month by month from the organisation's last credit, as the on-time runs would have.
+
+No per-ticket TicketEvent is published: the month's statement is the mail, instead of one mail
+per closed ticket. The query count grows with organisations (about 15 each), not with tickets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db import transaction
+from django.db.models import F, Max, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import Organisation
+from tickets.models import HistoryEntry, Note, State, Ticket
+from tickets.workflow import Actor, is_allowed
+
+from . import alerts, mails
+from .ledger import allowance_for, balance_of, lock_organisation, rounded_debit
+from .models import Kind, LedgerEntry, Level
+from .periods import current_period, next_period, period_end, period_label, previous_period
+
+logger = logging.getLogger(__name__)
+
+
+class MonthEndError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ClosedTicket:
+    pk: int
+    number: int
+    summary: str
+    billable: int  # minutes
+    debit: int  # minutes, rounded up to the quarter hour (positive)
+
+
+@dataclass
+class OrganisationMonth:
+    """What the job did (or, dry, would do) for one organisation and one month."""
+
+    organisation_id: int
+    organisation: str
+    period: date
+    tickets: list[ClosedTicket] = field(default_factory=list)
+    credit_period: date | None = None
+    credit: int = 0
+    balance: int = 0
+    level: Level | None = None  # a new level reached, if any
+    statements: int = 0
+
+    @property
+    def debited(self) -> int:
+        return sum(ticket.debit for ticket in self.tickets)
+
+
+@dataclass
+class MonthEndReport:
+    period: date
+    dry_run: bool
+    months: list[OrganisationMonth] = field(default_factory=list)
+    organisations: int = 0  # looked at
+    already_done: int = 0  # organisations with nothing left to do
+
+    @property
+    def tickets_closed(self) -> int:
+        return sum(len(month.tickets) for month in self.months)
+
+    @property
+    def minutes_debited(self) -> int:
+        return sum(month.debited for month in self.months)
+
+
+class _DryRun(Exception):
+    """Raised to roll back a dry run's transaction once its report is made."""
+
+
+def close_month(
+    *,
+    period: date | None = None,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    progress: Callable[[OrganisationMonth], None] | None = None,
+) -> MonthEndReport:
+    """Close `period` (default: the month before now's, in Paris) for every organisation.
+
+    Months an organisation still has open before `period` (missed runs) are closed first, in
+    order. A dry run does exactly the same work inside transactions rolled back at the end.
+    """
+    now = now or timezone.now()
+    target = period or previous_period(current_period(now))
+    if target >= current_period(now):
+        raise MonthEndError(
+            f"{period_label(target)} n'est pas terminé : on ne clôt qu'un mois passé."
+        )
+    if not is_allowed(State.RESOLVED, State.CLOSED, Actor.SYSTEM):
+        raise MonthEndError("Le workflow ne permet plus au système de fermer un ticket Résolu.")
+    report = MonthEndReport(period=target, dry_run=dry_run)
+    # Two queries decide where each organisation starts; the lock re-checks it below.
+    last_credit = dict(
+        LedgerEntry.objects.filter(kind=Kind.CREDIT)
+        .values("organisation_id")
+        .annotate(last=Max("period"))
+        .values_list("organisation_id", "last")
+        .order_by()
+    )
+    for organisation_id, name in Organisation.objects.order_by("pk").values_list("pk", "name"):
+        report.organisations += 1
+        last = last_credit.get(organisation_id)
+        # The month the organisation's last credit opened is the first one to close (a new
+        # organisation, never credited, only closes `target`).
+        first = target if last is None else last
+        if first > target:
+            report.already_done += 1
+            continue
+        months = _close_organisation(organisation_id, name, first, target, now, dry_run)
+        if not months:
+            report.already_done += 1
+        for month in months:
+            report.months.append(month)
+            if progress is not None:
+                progress(month)
+    return report
+
+
+def _close_organisation(
+    organisation_id: int, name: str, first: date, last: date, now: datetime, dry_run: bool
+) -> list[OrganisationMonth]:
+    done: list[OrganisationMonth] = []
+    try:
+        # A dry run keeps every month of the organisation in one transaction, rolled back at the
+        # end, so that each month sees the previous one's work, exactly as a real run does.
+        with transaction.atomic() if dry_run else contextlib.nullcontext():
+            period = first
+            while period <= last:
+                month = _close_one(organisation_id, name, period, now)
+                if month is not None:
+                    done.append(month)
+                period = next_period(period)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return done
+
+
+def _close_one(
+    organisation_id: int, name: str, period: date, now: datetime
+) -> OrganisationMonth | None:
+    new_month = next_period(period)
+    with transaction.atomic():
+        lock_organisation(organisation_id)
+        credits = LedgerEntry.objects.filter(organisation_id=organisation_id, kind=Kind.CREDIT)
+        if credits.filter(period__gte=new_month).exists():
+            return None  # closed already (another run, or this one's earlier attempt)
+        month = OrganisationMonth(organisation_id, name, period)
+        month.tickets = _close_tickets(organisation_id, period, now)
+        LedgerEntry.objects.bulk_create(
+            LedgerEntry(
+                organisation_id=organisation_id,
+                kind=Kind.DEBIT,
+                period=period,
+                minutes=-ticket.debit,
+                ticket_id=ticket.pk,
+                created_at=now,
+            )
+            for ticket in month.tickets
+        )
+        month.credit_period, month.credit = new_month, allowance_for(organisation_id, new_month)
+        LedgerEntry.objects.create(
+            organisation_id=organisation_id,
+            kind=Kind.CREDIT,
+            period=new_month,
+            minutes=month.credit,
+            created_at=now,
+        )
+        month.balance = balance_of(organisation_id)
+        change = alerts.record_level(
+            organisation_id=organisation_id, balance=month.balance, monthly=month.credit, now=now
+        )
+        month.level = Level(change.level) if change else None
+        month.statements = len(
+            mails.queue_statements(
+                organisation_id=organisation_id, period=period, balance=month.balance, now=now
+            )
+        )
+    logger.info(
+        "Month end %s, %s: %d ticket(s) closed, %d min debited, %d min credited",
+        period,
+        name,
+        len(month.tickets),
+        month.debited,
+        month.credit,
+    )
+    return month
+
+
+def _close_tickets(organisation_id: int, period: date, now: datetime) -> list[ClosedTicket]:
+    """Close the organisation's Résolu tickets resolved before `period` ended; return them.
+
+    A Résolu ticket without resolved_at (imported, or set by hand) counts from its last update.
+    """
+    resolved = (
+        Ticket.objects.filter(organisation_id=organisation_id, state=State.RESOLVED)
+        .annotate(resolved_on=Coalesce("resolved_at", "updated_at"))
+        .filter(resolved_on__lt=period_end(period))
+    )
+    # FOR UPDATE: a client reopening one of them now waits, or has reopened it already (then
+    # PostgreSQL re-checks the state of the row it waited for and leaves it out).
+    rows = list(
+        resolved.select_for_update(of=("self",))
+        .order_by("number")
+        .values_list("pk", "number", "summary")
+    )
+    if not rows:
+        return []
+    ids = [pk for pk, _number, _summary in rows]
+    billable = dict(
+        Note.objects.filter(ticket_id__in=ids, is_billable=True)
+        .values("ticket_id")
+        .annotate(total=Sum("minutes_spent"))
+        .values_list("ticket_id", "total")
+        .order_by()
+    )
+    Ticket.objects.filter(pk__in=ids).update(
+        state=State.CLOSED, closed_at=now, updated_at=now, version=F("version") + 1
+    )
+    HistoryEntry.objects.bulk_create(
+        HistoryEntry(
+            ticket_id=pk,
+            actor=None,
+            created_at=now,
+            field="state",
+            old_value=State.RESOLVED.value,
+            new_value=State.CLOSED.value,
+        )
+        for pk in ids
+    )
+    return [
+        ClosedTicket(
+            pk=pk,
+            number=number,
+            summary=summary,
+            billable=int(billable.get(pk) or 0),
+            debit=rounded_debit(int(billable.get(pk) or 0)),
+        )
+        for pk, number, summary in rows
+    ]
