@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import client_required
 from accounts.models import User
+from allowances.selectors import ticket_time
 
 from .. import selectors
 from ..attachments import attachments_store
@@ -137,5 +138,6 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
         "form": form,
         "can_reopen": ticket.state == State.RESOLVED,
         "awaiting_answer": ticket.state == State.FEEDBACK,
+        "time": ticket_time(ticket),
     }
     return render(request, "tickets/ticket_detail.html", context, status=status)

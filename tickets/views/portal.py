@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from accounts.access import client_required
+from allowances.selectors import balance_summary
 
 from .. import selectors
 from ..models import State
@@ -19,13 +20,15 @@ NUMBER = re.compile(r"^#?\s*(\d{1,9})$")
 
 @client_required
 def home(request: HttpRequest) -> HttpResponse:
-    """« Accueil »: counts per state, tickets awaiting the client's answer, previous login."""
+    """« Accueil »: counts per state, tickets awaiting the client's answer, hour balance, previous
+    login."""
     counts = selectors.state_counts(request.user)  # type: ignore[arg-type]
     context = {
         "tab": "home",
         "counts": [(State(key), total) for key, total in counts.items()],
         "open_total": sum(total for key, total in counts.items() if key != State.CLOSED),
         "awaiting": list(selectors.awaiting_client(request.user)[:20]),  # type: ignore[arg-type]
+        "balance": balance_summary(request.user.organisation_id),  # type: ignore[union-attr,arg-type]
     }
     return render(request, "tickets/home.html", context)
 
