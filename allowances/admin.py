@@ -183,13 +183,15 @@ class OrganisationBalanceAdmin(StaffReadOnly, admin.ModelAdmin[OrganisationBalan
     def get_queryset(self, request: HttpRequest) -> QuerySet[OrganisationBalance]:
         monthly = Coalesce(monthly_in_force(), Value(0))
         balance = Coalesce(Sum("ledger_entries__minutes"), Value(0))
+        # Not super(): it orders by get_ordering() before the annotations exist.
         return (
-            super()
-            .get_queryset(request)
+            self.model._default_manager.get_queryset()
             .annotate(balance=balance, monthly=monthly)
             .annotate(low_gap=5 * balance - monthly)
-            .order_by("balance", "name")
         )
+
+    def get_ordering(self, request: HttpRequest) -> list[str]:
+        return ["balance", "name"]  # the annotation: lowest balances first
 
     @admin.display(description=_("solde"), ordering="balance")
     def balance_display(self, obj: Any) -> SafeString:

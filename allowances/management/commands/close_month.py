@@ -40,7 +40,6 @@ class Command(BaseCommand):
             )
         except MonthEndError as error:
             raise CommandError(str(error)) from error
-        what = "serait" if dry_run else "a été"
         closed = len({month.organisation_id for month in report.months})
         summary = (
             f"Mois {format_period(report.period)} : {report.organisations} organisation(s), "
@@ -49,7 +48,7 @@ class Command(BaseCommand):
             f"{format_minutes(report.minutes_debited)} décomptée(s)."
         )
         if dry_run:
-            self.stdout.write(f"{summary} Simulation : rien n'{what} écrit ni envoyé.")
+            self.stdout.write(f"Simulation — {summary} Rien n'a été écrit ni envoyé.")
         elif report.months:
             self.stdout.write(self.style.SUCCESS(summary))
         else:
