@@ -190,8 +190,8 @@ class OrganisationBalanceAdmin(StaffReadOnly, admin.ModelAdmin[OrganisationBalan
             .annotate(low_gap=5 * balance - monthly)
         )
 
-    def get_ordering(self, request: HttpRequest) -> list[str]:
-        return ["balance", "name"]  # the annotation: lowest balances first
+    def get_ordering(self, request: HttpRequest) -> tuple[str, ...]:
+        return ("balance", "name")  # the annotation: lowest balances first
 
     @admin.display(description=_("solde"), ordering="balance")
     def balance_display(self, obj: Any) -> SafeString:
