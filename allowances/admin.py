@@ -44,6 +44,9 @@ def is_staff(request: HttpRequest) -> bool:
 class StaffReadOnly:
     """Visible to every active staff member; nothing edited through the generic forms."""
 
+    class Media:
+        css = {"all": ("allowances/admin.css",)}
+
     def has_module_permission(self, request: HttpRequest) -> bool:
         return is_staff(request)
 
@@ -65,9 +68,7 @@ def minutes_html(minutes: int | None, *, signed: bool = False) -> SafeString:
     value = int(minutes or 0)
     text = format_minutes(value, signed=signed)
     if value < 0:
-        return format_html(
-            '<strong class="allowance-negative" style="color:#b00020">{}</strong>', text
-        )
+        return format_html('<strong class="allowance-negative">{}</strong>', text)
     return format_html("{}", text)
 
 

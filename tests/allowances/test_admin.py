@@ -47,7 +47,8 @@ def test_organisations_by_balance_lowest_first_negative_in_red(
     names = [o.name for o in response.context["cl"].result_list]
     assert names == ["Pauvre", "Moyen", "Riche"]
     body = text(response)
-    assert f'style="color:#b00020">{MINUS}0 h 45</strong>' in body
+    assert f'<strong class="allowance-negative">{MINUS}0 h 45</strong>' in body
+    assert "allowances/admin.css" in body
     assert "10 h" in body
     # Filtered by level: only the overage.
     response = client.get(LIST + "?level=negative")
