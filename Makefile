@@ -18,12 +18,15 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atm_support
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install run test lint format chromium clean
+AXE := node_modules/axe-core/axe.min.js
+
+.PHONY: help install run test lint format chromium axe screenshots clean
 
 help:
 	@echo "make run    install into .venv, migrate, load the demo and serve the portal"
 	@echo "make test   install what is missing and run the whole suite (lint included)"
 	@echo "make lint   ruff, mypy and djlint"
+	@echo "make screenshots  walk the guide in Chromium and refresh docs/img/ (docs/guide.md)"
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -48,6 +51,17 @@ chromium:
 	    || { echo "ERROR: could not install chromium; browser tests need $(CHROMIUM)"; exit 1; }; \
 	fi
 
+# axe-core, for the accessibility checks of the browser tests (package.json, exact version).
+$(AXE): package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "ERROR: npm is missing: the accessibility tests need axe-core from the npm registry."; \
+	  echo "Install Node.js and npm (Debian: apt-get install npm), then run make test again."; \
+	  exit 1; fi
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(AXE)
+
+axe: $(AXE)
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -58,9 +72,15 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install chromium lint
+test: install chromium axe lint
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) STATIC_MANIFEST=0 \
 	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The guide's walk writes every step to var/screenshots/; a few of them illustrate docs/guide.md.
+screenshots: install chromium axe
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) STATIC_MANIFEST=0 \
+	  $(VENV)/bin/pytest -q tests/e2e/test_guide.py
+	$(PY) -m tests.e2e.docs_images
+
 clean:
-	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) var node_modules .mypy_cache .pytest_cache .ruff_cache
