@@ -39,15 +39,18 @@ def is_crossing(before: Level, after: Level) -> bool:
 
 
 def record_level(
-    *, organisation_id: int, balance: int, monthly: int, now: datetime
-) -> BalanceLevelChange | None:
-    """Record a level change, and queue the warnings of a crossing. Call it under the lock."""
+    *, organisation_id: int, balance: int, monthly: int, now: datetime, publish: bool = True
+) -> tuple[BalanceLevelChange | None, list[int]]:
+    """Record a level change, and queue the warnings of a crossing. Call it under the lock.
+
+    Returns the change (if any) and the ids of the warning mails queued.
+    """
     from .mails import queue_warning
 
     before = current_level(organisation_id)
     after = level_for(balance, monthly)
     if after == before:
-        return None
+        return None, []
     change = BalanceLevelChange.objects.create(
         organisation_id=organisation_id,
         level=after,
@@ -55,6 +58,5 @@ def record_level(
         monthly=monthly,
         created_at=now,
     )
-    if is_crossing(before, after):
-        queue_warning(change)
-    return change
+    mails = queue_warning(change, publish=publish) if is_crossing(before, after) else []
+    return change, mails

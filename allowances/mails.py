@@ -65,16 +65,23 @@ def warning_recipients(organisation_id: int) -> list[int]:
     )
 
 
-def _queue(rows: list[AllowanceMail]) -> list[int]:
+def _queue(rows: list[AllowanceMail], *, publish: bool) -> list[int]:
+    """Write the rows; with `publish`, hand them to the workers once the transaction commits
+    (without, the caller publishes them with others, in one message: see month_end)."""
     created = AllowanceMail.objects.bulk_create(rows)
     ids = [row.pk for row in created]
-    if ids:
-        transaction.on_commit(partial(enqueue, ids), robust=True)
+    if ids and publish:
+        publish_on_commit(ids)
     return ids
 
 
+def publish_on_commit(mail_ids: list[int]) -> None:
+    if mail_ids:
+        transaction.on_commit(partial(enqueue, mail_ids), robust=True)
+
+
 def queue_statements(
-    *, organisation_id: int, period: date, balance: int, now: datetime
+    *, organisation_id: int, period: date, balance: int, now: datetime, publish: bool = True
 ) -> list[int]:
     """One statement of `period` per client user who wants it. Call it in the ledger's
     transaction: the mails leave only if the month end commits."""
@@ -90,11 +97,12 @@ def queue_statements(
                 due_at=now,
             )
             for user_id in statement_recipients(organisation_id)
-        ]
+        ],
+        publish=publish,
     )
 
 
-def queue_warning(change: BalanceLevelChange) -> list[int]:
+def queue_warning(change: BalanceLevelChange, *, publish: bool = True) -> list[int]:
     kind = MailKind.NEGATIVE if change.level == "negative" else MailKind.LOW
     return _queue(
         [
@@ -108,7 +116,8 @@ def queue_warning(change: BalanceLevelChange) -> list[int]:
                 due_at=change.created_at,
             )
             for user_id in warning_recipients(change.organisation_id)
-        ]
+        ],
+        publish=publish,
     )
 
 
