@@ -224,7 +224,7 @@ class InviteForm(forms.Form):
 class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     list_display = ["name", "user_count", "created_at", "tickets"]
     search_fields = ["name"]
-    readonly_fields = ["created_at", "tickets"]
+    readonly_fields = ["created_at", "tickets", "hours"]
     inlines = [UserInline]
     change_form_template = "admin/accounts/organisation/change_form.html"
 
@@ -240,6 +240,20 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     @admin.display(description=_("tickets"))
     def tickets(self, obj: Organisation) -> SafeString | str:
         return organisation_tickets_link(obj) if obj.pk else "—"
+
+    @admin.display(description=_("crédit d'heures"))
+    def hours(self, obj: Organisation) -> SafeString | str:
+        if not obj.pk:
+            return "—"
+        from allowances.formatting import format_minutes
+        from allowances.ledger import balance_of
+
+        return format_html(
+            '{} — <a href="{}">{}</a>',
+            format_minutes(balance_of(obj.pk)),
+            reverse("admin:allowances_organisationbalance_change", args=[obj.pk]),
+            gettext("solde, écritures, ajustements et forfait"),
+        )
 
     def get_urls(self) -> list[URLPattern]:
         custom = [

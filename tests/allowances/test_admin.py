@@ -166,3 +166,16 @@ def test_failed_mails_can_be_sent_again(
     mail.refresh_from_db()
     assert mail.status in {MailStatus.QUEUED, MailStatus.SENT}
     assert mail.attempts <= 1
+
+
+def test_the_organisation_page_links_to_its_hours(
+    technician_client: tuple[Client, Any], three: list[Any], staff_user: Any
+) -> None:
+    client, _ = technician_client
+    poor = three[1]
+    staff_user.is_superuser = True  # the organisations' admin asks for Django permissions
+    staff_user.save(update_fields=["is_superuser"])
+    client.force_login(staff_user)
+    body = text(client.get(f"/admin/accounts/organisation/{poor.pk}/change/"))
+    assert f"{MINUS}0 h 45" in body
+    assert f'href="{LIST}{poor.pk}/change/"' in body
