@@ -27,7 +27,7 @@ IMAGES: dict[str, tuple[str, int | None]] = {
     "mon-affichage.png": ("mon-affichage-nouveau", 720),
     "afficher-les-tickets.png": ("afficher-les-tickets-nouveau", 900),
     "ouvrir-un-ticket.png": ("ouvrir-un-ticket-rempli", 1180),
-    "ticket-nouveau.png": ("ticket-nouveau", 820),
+    "ticket-nouveau.png": ("ticket-nouveau", 1040),
     "ticket-commentaire.png": ("ticket-commentaire", 560),
     "ticket-resolu.png": ("ticket-resolu-reouvrir", None),
     "ticket-ferme.png": ("ticket-ferme", 660),
