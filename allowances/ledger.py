@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
 
 from . import alerts
+from .formatting import format_minutes
 from .models import AllowanceRevision, Kind, LedgerEntry
 from .periods import current_period, period_label
 
@@ -200,14 +202,21 @@ def _apply_to_current_month(
     difference = revision.minutes_per_month - granted
     if difference == 0:
         return None
+    # A memo is data, read by clients in the statement: written in the site's language (French),
+    # whatever the language of the staff member who revised.
+    with translation.override(settings.LANGUAGE_CODE):
+        memo = _("Révision du forfait de %(month)s : %(old)s → %(new)s par mois") % {
+            "month": period_label(period),
+            "old": format_minutes(previous),
+            "new": format_minutes(revision.minutes_per_month),
+        }
     return LedgerEntry.objects.create(
         organisation_id=organisation_id,
         kind=Kind.ADJUSTMENT,
         period=period,
         minutes=difference,
         revision=revision,
-        memo=_("Révision du forfait de %(month)s : %(old)s → %(new)s min par mois")
-        % {"month": period_label(period), "old": previous, "new": revision.minutes_per_month},
+        memo=memo,
         author=by,
         created_at=now,
     )
