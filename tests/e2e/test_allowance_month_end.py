@@ -79,7 +79,7 @@ def test_client_sees_the_balance_drop_and_the_ticket_turn_grey_after_month_end(
     close_month(period=last_month)
 
     page.goto(f"{base}/")
-    # 2 h − 1 h 30 + 1 h credited for this month.
+    # 2 h - 1 h 30 + 1 h credited for this month.
     expect(page.locator("#balance")).to_have_text("1 h 30")
     expect(page.locator("#balance-pending")).to_have_text("0 h")
     expect(page.locator("#balance-consumed")).to_have_text("1 h 30")
@@ -137,7 +137,9 @@ def test_staff_see_organisations_by_balance_and_adjust_one(
             effective_from=current_period(),
             by=staff_user,
         )
-        adjustment_create(organisation=organisation, minutes=minutes - 120, memo="Reprise", by=staff_user)
+        adjustment_create(
+            organisation=organisation, minutes=minutes - 120, memo="Reprise", by=staff_user
+        )
     page.goto(f"{base}/admin/login/?next=/admin/")
     page.get_by_label("Adresse e-mail").fill(staff_user.email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
