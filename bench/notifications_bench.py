@@ -352,15 +352,14 @@ def request_timing(requests: int, broker_url: str, label: str) -> None:
     url = f"/tickets/{ticket.number}/"
     browser.get(url)  # warm up
 
-    original = (receivers.record_event, receivers.complete_after_save, outbox.enqueue)
+    original = (receivers.record_event, outbox.enqueue)
     page, in_transaction, after_commit, cpu, rows = [], [], [], [], []
     try:
         for i in range(requests):
             Ticket.objects.filter(pk=ticket.pk).update(state=State.FEEDBACK)
             writing, publishing = Timer(), Timer()
             receivers.record_event = writing.wrap(original[0])
-            receivers.complete_after_save = writing.wrap(original[1])
-            outbox.enqueue = publishing.wrap(original[2])
+            outbox.enqueue = publishing.wrap(original[1])
             before = Notification.objects.count()
             started = time.perf_counter()
             response = browser.post(url, {"text": f"Réponse {i}"})
@@ -371,7 +370,7 @@ def request_timing(requests: int, broker_url: str, label: str) -> None:
             cpu.append((writing.cpu + publishing.cpu) * 1000)
             rows.append(Notification.objects.count() - before)
     finally:
-        receivers.record_event, receivers.complete_after_save, outbox.enqueue = original
+        receivers.record_event, outbox.enqueue = original
     work = [a + b for a, b in zip(in_transaction, after_commit, strict=True)]
     print(f"  {label}: {requests} POSTs of a client's answer (Commentaire -> Affecté)")
     print(f"    outbox rows per request: {statistics.mean(rows):.0f}")
