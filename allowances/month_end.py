@@ -5,8 +5,7 @@ ended), in one transaction under the organisation's row lock:
 
 1. lock its « Résolu » tickets resolved before the month ended (Paris time) and close them:
    state Fermé, closed_at, version, a history row « État : Résolu → Fermé » by the system —
-   the workflow's own transition (tickets.workflow.is_allowed(RESOLVED, CLOSED, SYSTEM)),
-   done for the whole batch at once;
+   tickets.workflow.tickets_close_resolved, the state machine's bulk form of that transition;
 2. debit each of them: its billable minutes rounded up to the quarter hour (a 0-minute debit
    says so, and marks the ticket as counted);
 3. credit the new month with the allowance in force for it (0 included: the credit row is also
@@ -34,13 +33,12 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Max, Model, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Max, Model, Sum
 from django.utils import timezone
 
 from accounts.models import Organisation
-from tickets.models import HistoryEntry, Note, State, Ticket
-from tickets.workflow import Actor, is_allowed
+from tickets.models import Note, State
+from tickets.workflow import Actor, is_allowed, tickets_close_resolved
 
 from . import alerts, mails
 from .ledger import allowance_for, balance_of, lock_organisation, rounded_debit
@@ -273,21 +271,9 @@ def _asynchronous_commit() -> None:
 
 
 def _close_tickets(organisation_id: int, period: date, now: datetime) -> list[ClosedTicket]:
-    """Close the organisation's Résolu tickets resolved before `period` ended; return them.
-
-    A Résolu ticket without resolved_at (imported, or set by hand) counts from its last update.
-    """
-    resolved = (
-        Ticket.objects.filter(organisation_id=organisation_id, state=State.RESOLVED)
-        .annotate(resolved_on=Coalesce("resolved_at", "updated_at"))
-        .filter(resolved_on__lt=period_end(period))
-    )
-    # FOR UPDATE: a client reopening one of them now waits, or has reopened it already (then
-    # PostgreSQL re-checks the state of the row it waited for and leaves it out).
-    rows = list(
-        resolved.select_for_update(of=("self",))
-        .order_by("number")
-        .values_list("pk", "number", "summary")
+    """Close the organisation's Résolu tickets resolved before `period` ended; return them."""
+    rows = tickets_close_resolved(
+        organisation_id=organisation_id, resolved_before=period_end(period), now=now
     )
     if not rows:
         return []
@@ -298,15 +284,6 @@ def _close_tickets(organisation_id: int, period: date, now: datetime) -> list[Cl
         .annotate(total=Sum("minutes_spent"))
         .values_list("ticket_id", "total")
         .order_by()
-    )
-    Ticket.objects.filter(pk__in=ids).update(
-        state=State.CLOSED, closed_at=now, updated_at=now, version=F("version") + 1
-    )
-    # The history row ticket_change_state() writes for this transition (tickets.workflow._record).
-    insert_rows(
-        HistoryEntry,
-        ["ticket", "actor", "created_at", "field", "old_value", "new_value"],
-        [(pk, None, now, "state", State.RESOLVED.value, State.CLOSED.value) for pk in ids],
     )
     return [
         ClosedTicket(

@@ -15,10 +15,13 @@ Who may move a ticket where:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -223,3 +226,48 @@ def note_add(
             events.append(_apply_state(locked, to, author))
         _save(locked, fields, events)
     return note
+
+
+def tickets_close_resolved(
+    *, organisation_id: int, resolved_before: datetime, now: datetime
+) -> list[tuple[int, int, str]]:
+    """Month end: close an organisation's Résolu tickets resolved before `resolved_before`.
+
+    The system's Résolu → Fermé transition, in bulk: the rows are locked, the history row of
+    each ticket is the one `ticket_change_state` writes, and no per-ticket event is published
+    (clients get one monthly statement instead of a mail per ticket). Call it inside the
+    caller's transaction; returns (id, number, summary) of the tickets closed.
+    A Résolu ticket without resolved_at (imported, or set by hand) counts from its last update.
+    """
+    if not is_allowed(State.RESOLVED, State.CLOSED, Actor.SYSTEM):  # pragma: no cover
+        raise WorkflowError("Résolu → Fermé is not a system transition any more.")
+    resolved = (
+        Ticket.objects.filter(organisation_id=organisation_id, state=State.RESOLVED)
+        .annotate(resolved_on=Coalesce("resolved_at", "updated_at"))
+        .filter(resolved_on__lt=resolved_before)
+    )
+    # FOR UPDATE: a client reopening one of them now waits, or has reopened it already (then
+    # PostgreSQL re-checks the state of the row it waited for and leaves it out).
+    rows = list(
+        resolved.select_for_update(of=("self",))
+        .order_by("number")
+        .values_list("pk", "number", "summary")
+    )
+    if not rows:
+        return []
+    ids = [pk for pk, _number, _summary in rows]
+    Ticket.objects.filter(pk__in=ids).update(
+        state=State.CLOSED, closed_at=now, updated_at=now, version=F("version") + 1
+    )
+    HistoryEntry.objects.bulk_create(
+        HistoryEntry(
+            ticket_id=pk,
+            actor=None,
+            created_at=now,
+            field="state",
+            old_value=State.RESOLVED.value,
+            new_value=State.CLOSED.value,
+        )
+        for pk in ids
+    )
+    return rows
