@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from django.db.models import Count, Q, Sum
 
-from tickets.models import Note, State, Ticket
+from tickets.models import OPEN_STATES, Note, Ticket
 
 from .alerts import level_for
 from .ledger import allowance_for, rounded_debit
@@ -40,8 +40,13 @@ class BalanceSummary:
 def pending_minutes(organisation_id: int) -> int:
     """What the open tickets would cost if closed now: billable minutes rounded per ticket."""
     per_ticket = (
-        Note.objects.filter(ticket__organisation_id=organisation_id, is_billable=True)
-        .exclude(ticket__state=State.CLOSED)
+        # state IN (open states), not NOT closed: the (organisation, state) index serves it.
+        Note.objects.filter(
+            ticket__organisation_id=organisation_id,
+            ticket__state__in=OPEN_STATES,
+            is_billable=True,
+            minutes_spent__gt=0,
+        )
         .values("ticket_id")
         .annotate(total=Sum("minutes_spent"))
         .values_list("total", flat=True)

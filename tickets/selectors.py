@@ -38,7 +38,8 @@ def attachments_visible_to(user: User) -> QuerySet[Attachment]:
 
 def state_counts(user: User) -> dict[str, int]:
     """Tickets per state, every state present (0 when none), in the workflow's order."""
-    rows = tickets_visible_to(user).values("state").annotate(total=Count("pk")).order_by()
+    # COUNT(*), not COUNT(id): PostgreSQL answers from the (organisation, state) index alone.
+    rows = tickets_visible_to(user).values("state").annotate(total=Count("*")).order_by()
     found = {row["state"]: row["total"] for row in rows}
     return {state.value: found.get(state.value, 0) for state in State}
 
