@@ -591,6 +591,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     results = {page.key: Result(page) for page in pages}
 
     load_at_start = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    revision = git_revision()  # the code gunicorn loads now, not what is committed meanwhile
     log("counting queries (one request each, Django test Client)...")
     for page in pages:
         result = results[page.key]
@@ -665,7 +666,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"## Résultats du {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
         "",
         f"- Machine : {machine()}, Python {platform.python_version()}, PostgreSQL on 127.0.0.1",
-        f"- Code : {git_revision()}",
+        f"- Code : {revision}",
         f"- Données : {int(facts['organisations']):,} organisations, "
         f"{int(facts['tickets']):,} tickets, {int(facts['notes']):,} notes "
         f"(historique : {facts['history']}), construites en {facts['build_seconds']} s "
