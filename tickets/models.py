@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.encoding import force_str
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -155,7 +157,15 @@ class Ticket(models.Model):
         return f"{self.display_number} {self.summary}"
 
     def get_absolute_url(self) -> str:
-        return reverse("tickets:detail", kwargs={"number": self.number})
+        return detail_url_pattern(get_script_prefix()).format(number=self.number)
+
+    def _get_FIELD_display(self, field: Any) -> str:
+        # Django rebuilds a hashable dict of the choices on every call; lists render hundreds.
+        labels = CHOICE_LABELS.get(field.name)
+        if labels is None:
+            return str(super()._get_FIELD_display(field))  # type: ignore[misc]
+        value = getattr(self, field.attname)
+        return force_str(labels.get(value, value), strings_only=True)
 
     @property
     def display_number(self) -> str:
@@ -164,6 +174,21 @@ class Ticket(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.state == State.CLOSED
+
+
+@functools.cache
+def detail_url_pattern(script_prefix: str) -> str:
+    """The ticket page's URL with a `{number}` slot: one reverse() per prefix, not per row."""
+    return reverse("tickets:detail", kwargs={"number": 7919}).replace("/7919/", "/{number}/")
+
+
+# Lazy labels, translated when shown: get_state_display() and friends read them from here.
+CHOICE_LABELS: dict[str, dict[Any, Any]] = {
+    "state": dict(State.choices),
+    "reproducibility": dict(Reproducibility.choices),
+    "impact": dict(Impact.choices),
+    "priority": dict(Priority.choices),
+}
 
 
 def format_number(number: int) -> str:

@@ -247,3 +247,15 @@ def test_staff_member_is_never_a_reporter(staff_user):
             summary="x",
             description="y",
         )
+
+
+@pytest.mark.django_db
+def test_choice_labels_follow_the_active_language(client_user):
+    from django.utils import translation
+
+    ticket = make_ticket(reporter=client_user, state=State.FEEDBACK)
+    assert ticket.get_state_display() == "Commentaire"
+    assert ticket.get_priority_display() == "normale"
+    with translation.override("en"):
+        assert ticket.get_state_display() == "Feedback"
+    assert ticket.get_absolute_url() == f"/tickets/{ticket.number}/"
