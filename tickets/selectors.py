@@ -45,7 +45,7 @@ def state_counts(user: User) -> dict[str, int]:
 
 
 def with_list_relations(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    return queryset.select_related("category", "handler", "reporter")
+    return queryset.select_related("category", "handler")
 
 
 def awaiting_client(user: User) -> QuerySet[Ticket]:
