@@ -193,6 +193,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def reaped_children_seconds(pid: int) -> float:
+    """CPU time of the children a process has waited for (cutime + cstime), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+    return (int(fields[13]) + int(fields[14])) / CLOCK_TICKS
+
+
+def parent(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("PPid:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        return None
+    return None
+
+
 def children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -242,6 +261,9 @@ def benchmark_backends() -> list[int]:
 class CpuSample:
     app: float  # gunicorn, master and workers
     database: dict[int, float]  # per backend of the benchmark database
+    # Parallel query workers live a few ms: their CPU time is read once the postmaster has
+    # reaped them (with any other backend that ended meanwhile, hence a quiet machine).
+    reaped: float
     tools: float  # wrk and this script (children already waited for)
     machine: float  # everything, other people's work included
 
@@ -251,14 +273,19 @@ class CpuMeter:
 
     def __init__(self, server_pid: int) -> None:
         self.server_pid = server_pid
+        self.postmaster: int | None = None
 
     def read(self) -> CpuSample:
         server = [self.server_pid, *children(self.server_pid)]
         children_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         own_usage = resource.getrusage(resource.RUSAGE_SELF)
+        backends = benchmark_backends()
+        if self.postmaster is None and backends:
+            self.postmaster = parent(backends[0])
         return CpuSample(
             app=sum(cpu_seconds(pid) for pid in server),
-            database={pid: cpu_seconds(pid) for pid in benchmark_backends()},
+            database={pid: cpu_seconds(pid) for pid in backends},
+            reaped=reaped_children_seconds(self.postmaster) if self.postmaster else 0.0,
             tools=children_usage.ru_utime
             + children_usage.ru_stime
             + own_usage.ru_utime
@@ -268,11 +295,12 @@ class CpuMeter:
 
     @staticmethod
     def database_delta(before: CpuSample, after: CpuSample) -> float:
-        """Backends opened meanwhile count from zero; those closed meanwhile are lost."""
-        return sum(
+        """Backends opened meanwhile count from zero; parallel workers once reaped."""
+        backends = sum(
             max(seconds - before.database.get(pid, 0.0), 0.0)
             for pid, seconds in after.database.items()
         )
+        return backends + max(after.reaped - before.reaped, 0.0)
 
 
 def free_port() -> int:
@@ -687,7 +715,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "",
         "SQL ms : durée des requêtes SQL d'une requête HTTP isolée (Client de test). "
         "CPU app / PG : temps CPU de gunicorn / des connexions PostgreSQL de la base de "
-        "benchmark pendant la mesure, divisé par le nombre de requêtes. CPU autres : part de la "
+        "benchmark (et de ses workers parallèles) pendant la mesure, divisé par le nombre de "
+        "requêtes. CPU autres : part de la "
         "machine prise par d'autres processus pendant la mesure (hors wrk et ce script : "
         f"{wrk_usage.ru_utime + wrk_usage.ru_stime:.0f} s CPU au total) ; au-delà de quelques %, "
         "les req/s sont sous-estimés.",
