@@ -142,6 +142,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Rendered client pages kept until a write changes them (tickets/pagecache.py). Every process
+# that writes must share the cache, so it is on by default only with Redis.
+PAGE_CACHE = env_bool("PAGE_CACHE", bool(REDIS_URL))
+# At most this long (seconds) for a write made outside the application (a manual SQL fix).
+PAGE_CACHE_TIMEOUT = env_int("PAGE_CACHE_TIMEOUT", 600)
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledEmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [

@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import pagecache
 from .events import EventKind, TicketEvent, publish
 from .models import HistoryEntry, Note, State, Ticket
 
@@ -259,6 +260,7 @@ def tickets_close_resolved(
     Ticket.objects.filter(pk__in=ids).update(
         state=State.CLOSED, closed_at=now, updated_at=now, version=F("version") + 1
     )
+    pagecache.invalidate(organisation_id)  # an UPDATE and a bulk INSERT: no model signal
     HistoryEntry.objects.bulk_create(
         HistoryEntry(
             ticket_id=pk,

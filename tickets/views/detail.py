@@ -11,13 +11,14 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from accounts.access import client_required
 from accounts.models import User
 from allowances.selectors import ticket_time
 
-from .. import selectors
+from .. import pagecache, selectors
 from ..attachments import attachments_store
 from ..forms import NoteForm
 from ..models import HistoryEntry, State, Ticket
@@ -125,19 +126,34 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
                     _("Les fichiers joints n'ont pas été conservés : sélectionnez-les à nouveau."),
                 )
 
+    context = {
+        "tab": None,
+        "ticket": ticket,
+        "form": form,
+        "can_reopen": ticket.state == State.RESOLVED,
+        "parts": pagecache.cached(
+            "ticket", user, [ticket.pk, ticket.version], lambda: page_parts(request, ticket)
+        ),
+    }
+    return render(request, "tickets/ticket_detail.html", context, status=status)
+
+
+def page_parts(request: HttpRequest, ticket: Ticket) -> dict[str, str]:
+    """The ticket page but its form: head, details with notes and files, history."""
+    user: User = request.user  # type: ignore[assignment]
     visible_files = selectors.attachments_visible_to(user).order_by("created_at", "pk")
     notes = selectors.notes_visible_to(user, ticket).prefetch_related(
         Prefetch("attachments", queryset=visible_files, to_attr="visible_attachments")
     )
     context = {
-        "tab": None,
         "ticket": ticket,
         "notes": list(notes),
         "files": list(visible_files.filter(ticket=ticket, note__isnull=True)),
         "history": history_lines(ticket, user),
-        "form": form,
-        "can_reopen": ticket.state == State.RESOLVED,
         "awaiting_answer": ticket.state == State.FEEDBACK,
         "time": ticket_time(ticket),
     }
-    return render(request, "tickets/ticket_detail.html", context, status=status)
+    return {
+        part: render_to_string(f"tickets/_ticket_{part}.html", context, request=request)
+        for part in ("head", "body", "history")
+    }

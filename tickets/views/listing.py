@@ -20,11 +20,14 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import client_required
+from accounts.models import User
 
+from .. import pagecache
 from ..models import Impact, Priority, State, Ticket
 from ..search import (
     COLUMNS,
@@ -117,15 +120,37 @@ def page_links(params: QueryDict, page: Page[Ticket]) -> list[PageLink]:
 
 @client_required
 def ticket_list(request: HttpRequest) -> HttpResponseBase:
-    assert request.user.is_authenticated
-    user = request.user
-    form = TicketFilterForm(request.GET, user=user)
-    filters = form.filters()
-    sort_key, descending = parse_sort(request.GET.get("sort"))
-    tickets = apply_sort(filter_tickets(tickets_visible_to(user), filters), sort_key, descending)
+    user: User = request.user  # type: ignore[assignment]
     if request.GET.get("format") == "csv":
-        return csv_export(tickets)
+        return csv_export(ListQuery(request.GET, user).tickets)
 
+    def content() -> str:
+        context = list_context(request, user)
+        return render_to_string("tickets/_ticket_list.html", context, request=request)
+
+    context = {
+        "tab": "ticket_list",
+        "q": request.GET.get("q", ""),  # the top bar's search box shows it again
+        "content": pagecache.cached("list", user, [request.GET.urlencode()], content),
+    }
+    return render(request, "tickets/ticket_list.html", context)
+
+
+class ListQuery:
+    """The list's query string read once: the filter form, its filters, the sort, the tickets."""
+
+    def __init__(self, params: QueryDict, user: User) -> None:
+        self.form = TicketFilterForm(params, user=user)
+        self.filters = self.form.filters()
+        self.sort_key, self.descending = parse_sort(params.get("sort"))
+        tickets = filter_tickets(tickets_visible_to(user), self.filters)
+        self.tickets = apply_sort(tickets, self.sort_key, self.descending)
+
+
+def list_context(request: HttpRequest, user: User) -> dict[str, Any]:
+    query = ListQuery(request.GET, user)
+    form, filters, tickets = query.form, query.filters, query.tickets
+    sort_key, descending = query.sort_key, query.descending
     paginator = Paginator(tickets.select_related("category", "handler"), PER_PAGE)
     page = paginator.page(page_number(request.GET.get("page"), paginator))
     params = request.GET
@@ -135,7 +160,7 @@ def ticket_list(request: HttpRequest) -> HttpResponseBase:
         for name in form.fields
         if name != "date_of" and any(value.strip() for value in params.getlist(name))
     )
-    context: dict[str, Any] = {
+    return {
         "tab": "ticket_list",
         "form": form,
         "q": form["q"].value() or "",
@@ -161,7 +186,6 @@ def ticket_list(request: HttpRequest) -> HttpResponseBase:
         # Columns a phone does without (the table still scrolls sideways if needed).
         "narrow_hidden": NARROW_HIDDEN,
     }
-    return render(request, "tickets/ticket_list.html", context)
 
 
 # --- CSV export --------------------------------------------------------------------------

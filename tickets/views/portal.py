@@ -6,13 +6,15 @@ import re
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from accounts.access import client_required
+from accounts.models import User
 from allowances.selectors import balance_summary
 
-from .. import selectors
+from .. import pagecache, selectors
 from ..models import State
 
 NUMBER = re.compile(r"^#?\s*(\d{1,9})$")
@@ -22,28 +24,37 @@ NUMBER = re.compile(r"^#?\s*(\d{1,9})$")
 def home(request: HttpRequest) -> HttpResponse:
     """« Accueil »: counts per state, tickets awaiting the client's answer, hour balance, previous
     login."""
-    counts = selectors.state_counts(request.user)  # type: ignore[arg-type]
-    context = {
-        "tab": "home",
-        "counts": [(State(key), total) for key, total in counts.items()],
-        "open_total": sum(total for key, total in counts.items() if key != State.CLOSED),
-        "awaiting": list(selectors.awaiting_client(request.user)[:20]),  # type: ignore[arg-type]
-        "balance": balance_summary(request.user.organisation_id),  # type: ignore[union-attr,arg-type]
-    }
+    user: User = request.user  # type: ignore[assignment]
+
+    def content() -> str:
+        counts = selectors.state_counts(user)
+        context = {
+            "counts": [(State(key), total) for key, total in counts.items()],
+            "open_total": sum(total for key, total in counts.items() if key != State.CLOSED),
+            "awaiting": list(selectors.awaiting_client(user)[:20]),
+            "balance": balance_summary(user.organisation_id),  # type: ignore[arg-type]
+        }
+        return render_to_string("tickets/_home.html", context, request=request)
+
+    context = {"tab": "home", "content": pagecache.cached("home", user, [], content)}
     return render(request, "tickets/home.html", context)
 
 
 @client_required
 def my_view(request: HttpRequest) -> HttpResponse:
     """« Mon affichage »: one box per open state, then what I reported and what moved lately."""
-    user = request.user
-    context = {
-        "tab": "my_view",
-        "boxes": selectors.my_view_boxes(user),  # type: ignore[arg-type]
-        "reported": selectors.reported_by(user),  # type: ignore[arg-type]
-        "recent": selectors.recently_modified(user),  # type: ignore[arg-type]
-        "box_size": selectors.BOX_SIZE,
-    }
+    user: User = request.user  # type: ignore[assignment]
+
+    def content() -> str:
+        context = {
+            "boxes": selectors.my_view_boxes(user),
+            "reported": selectors.reported_by(user),
+            "recent": selectors.recently_modified(user),
+            "box_size": selectors.BOX_SIZE,
+        }
+        return render_to_string("tickets/_my_view.html", context, request=request)
+
+    context = {"tab": "my_view", "content": pagecache.cached("my_view", user, [], content)}
     return render(request, "tickets/my_view.html", context)
 
 

@@ -1,0 +1,233 @@
+"""The kept client pages (tickets/pagecache.py): served again without their queries, and never
+stale after a write, whichever path the write takes."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import User
+from allowances.ledger import adjustment_create
+from tests.factories import CategoryFactory, ClientFactory, StaffFactory, make_ticket
+from tests.utils import text
+from tickets import pagecache
+from tickets.models import Category, State, Ticket
+from tickets.workflow import note_add, ticket_assign, ticket_change_state, tickets_close_resolved
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/", "/mon-affichage/", "/tickets/", "/tickets/?q=imprimante&sort=-number"]
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_on(settings: Any) -> None:
+    """On whatever the cache backend (Redis in the suite, in-memory on SQLite)."""
+    settings.PAGE_CACHE = True
+
+
+@pytest.fixture
+def ticket(client_user: User) -> Ticket:
+    return make_ticket(reporter=client_user, summary="L'imprimante n'imprime plus")
+
+
+def queries(client: Any, url: str) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured), text(response)
+
+
+def without_csrf(page: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
+
+
+def detail(ticket: Ticket) -> str:
+    return f"/tickets/{ticket.number}/"
+
+
+@pytest.mark.parametrize("url", [*PAGES, "ticket"])
+def test_a_page_seen_again_costs_only_the_session_and_the_user(client, client_user, ticket, url):
+    url = detail(ticket) if url == "ticket" else url
+    client.force_login(client_user)
+    first, first_page = queries(client, url)
+    again, page = queries(client, url)
+    # The session and the user; the ticket page also checks the ticket is visible.
+    assert again <= (3 if url == detail(ticket) else 2) < first
+    assert without_csrf(page) == without_csrf(first_page)  # the token is masked anew each time
+    assert ('data-state="new">1<' if url == "/" else "L'imprimante n'imprime plus") in page
+
+
+def test_kept_html_holds_no_csrf_token_and_no_message(client, client_user, ticket):
+    client.force_login(client_user)
+    response = client.post(detail(ticket), {"text": "Toujours en panne", "action": "note"})
+    assert response.status_code == 302
+    page = text(client.get(detail(ticket)))
+    assert "Votre note est ajoutée." in page
+    assert "csrfmiddlewaretoken" in page  # the note form, rendered for this request
+    kept = cache.get(pagecache.page_key("ticket", client_user, ticket.pk, ticket.version + 1))
+    assert kept is not None, "the ticket page was not kept"
+    for part in kept.values():
+        assert "csrfmiddlewaretoken" not in part
+        assert "Votre note est ajoutée." not in part
+    assert "Votre note est ajoutée." not in text(client.get(detail(ticket)))
+
+
+def test_each_viewer_gets_their_own_page(client, client_user, organisation, ticket):
+    colleague = ClientFactory(organisation=organisation, first_name="Léa", last_name="Roux")
+    colleague.last_login = timezone.now() - timedelta(days=3)  # previous_login after this login
+    colleague.save()
+    client.force_login(client_user)
+    mine = text(client.get("/mon-affichage/"))
+    home = text(client.get("/"))
+    client.force_login(colleague)
+    theirs = text(client.get("/mon-affichage/"))
+    assert mine.count("L'imprimante n'imprime plus") > theirs.count("L'imprimante n'imprime plus")
+    assert "c'est votre première connexion" in home
+    assert "c'est votre première connexion" not in text(client.get("/"))
+
+
+def test_another_organisation_never_gets_the_kept_page(client, client_user, other_organisation):
+    make_ticket(reporter=client_user, summary="Secret de la boulangerie")
+    stranger = ClientFactory(organisation=other_organisation)
+    for url in PAGES:
+        client.force_login(client_user)
+        client.get(url)
+        client.force_login(stranger)
+        assert "Secret de la boulangerie" not in text(client.get(url))
+
+
+def test_a_client_note_shows_at_once_everywhere(client, client_user, ticket):
+    client.force_login(client_user)
+    before = {url: text(client.get(url)) for url in [*PAGES, detail(ticket)]}
+    client.post(detail(ticket), {"text": "Le voyant clignote en orange", "action": "note"})
+    assert "Le voyant clignote en orange" in text(client.get(detail(ticket)))
+    assert "Le voyant clignote en orange" not in before[detail(ticket)]
+    # The list's notes column moved from 0 to 1.
+    assert text(client.get("/tickets/")) != before["/tickets/"]
+
+
+def test_a_state_change_by_staff_shows_on_every_tab(client, client_user, staff_user, ticket):
+    client.force_login(client_user)
+    for url in PAGES:
+        client.get(url)
+    ticket_assign(ticket=ticket, handler=staff_user, by=staff_user)
+    ticket_change_state(ticket=ticket, to=State.FEEDBACK, by=staff_user)
+    home = text(client.get("/"))
+    assert "Aucun ticket n'attend de réponse de votre part." not in home
+    assert 'data-state="feedback">1<' in home
+    assert "state-feedback" in text(client.get("/mon-affichage/"))
+    assert "Commentaire" in text(client.get(detail(ticket)))
+
+
+def test_a_handler_renamed_shows_on_the_ticket_page(client, client_user, staff_user, ticket):
+    ticket_assign(ticket=ticket, handler=staff_user, by=staff_user)
+    client.force_login(client_user)
+    assert "Alice Renommée" not in text(client.get(detail(ticket)))
+    staff_user.first_name, staff_user.last_name = "Alice", "Renommée"
+    staff_user.save()
+    assert "Alice Renommée" in text(client.get(detail(ticket)))
+
+
+def test_a_staff_login_keeps_the_pages(client, client_user, staff_user, ticket):
+    client.force_login(client_user)
+    client.get("/")
+    staff_user.last_login = timezone.now()
+    staff_user.save(update_fields=["last_login"])
+    count, _page = queries(client, "/")
+    assert count <= 2
+
+
+def test_a_category_renamed_or_added_shows_in_the_list(client, client_user, ticket):
+    client.force_login(client_user)
+    assert "Anomalie" in text(client.get("/tickets/"))
+    category = Category.objects.get(name="Anomalie")
+    category.name = "Bogue"
+    category.save()
+    page = text(client.get("/tickets/"))
+    assert "Bogue" in page
+    assert "Anomalie" not in page
+    CategoryFactory(name="Question")
+    assert '">Question</option>' in text(client.get("/tickets/"))
+
+
+def test_the_month_end_close_shows_on_accueil(client, client_user, ticket, staff_user):
+    ticket_change_state(ticket=ticket, to=State.RESOLVED, by=staff_user)
+    client.force_login(client_user)
+    assert 'data-state="resolved">1<' in text(client.get("/"))
+    with transaction.atomic():  # bulk UPDATE and INSERT: no model signal
+        tickets_close_resolved(
+            organisation_id=client_user.organisation_id,
+            resolved_before=timezone.now() + timedelta(days=1),
+            now=timezone.now(),
+        )
+    home = text(client.get("/"))
+    assert 'data-state="resolved">0<' in home
+    assert 'data-state="closed">1<' in home
+
+
+def test_an_hour_adjustment_shows_on_accueil(client, client_user, staff_user):
+    client.force_login(client_user)
+    before = text(client.get("/"))
+    adjustment_create(
+        organisation=client_user.organisation_id, minutes=90, memo="Geste", by=staff_user
+    )
+    after = text(client.get("/"))
+    assert 'data-minutes="90"' in after
+    assert 'data-minutes="90"' not in before
+
+
+def test_a_lost_generation_never_brings_back_an_old_page(client, client_user, ticket):
+    """Redis evicted or restarted: a new generation starts at a random value, not at 1."""
+    client.force_login(client_user)
+    assert "Nouveau titre" not in text(client.get("/tickets/"))
+    Ticket.objects.filter(pk=ticket.pk).update(summary="Nouveau titre")  # no signal
+    cache.delete(pagecache._generation_key(client_user.organisation_id))
+    assert "Nouveau titre" in text(client.get("/tickets/"))
+
+
+def test_a_write_changes_the_generation_now_and_again_after_commit(
+    client_user, ticket, django_capture_on_commit_callbacks
+):
+    """Now: the writer's own next read is fresh. After COMMIT: a page another request rendered
+    from the data before the COMMIT (under the first new generation) is never served."""
+    key = pagecache._generation_key(client_user.organisation_id)
+    pagecache.page_key("home", client_user)  # creates the generation
+    before = cache.get(key)
+    with django_capture_on_commit_callbacks(execute=True):
+        note_add(ticket=ticket, author=client_user, text="Encore")
+        during = cache.get(key)
+        assert during != before
+    assert cache.get(key) not in {before, during}
+
+
+def test_off_means_rendered_every_time(client, client_user, ticket, settings):
+    settings.PAGE_CACHE = False
+    client.force_login(client_user)
+    first, _page = queries(client, "/")
+    again, _page = queries(client, "/")
+    assert again == first
+
+
+def test_the_language_is_part_of_the_key(client, client_user, ticket):
+    client.force_login(client_user)
+    assert "Synthèse des tickets" in text(client.get("/"))
+    client_user.language = "en"
+    client_user.save()
+    client.force_login(client_user)
+    assert "Synthèse des tickets" not in text(client.get("/"))
+
+
+def test_staff_sees_the_admin_not_a_kept_client_page(client, client_user, ticket):
+    client.force_login(client_user)
+    client.get("/")
+    staff = StaffFactory()
+    client.force_login(staff)
+    response = client.get("/")
+    assert response.status_code in {302, 403}

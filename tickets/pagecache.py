@@ -1,0 +1,171 @@
+"""The rendered HTML of the client pages, kept until something they show changes.
+
+Accueil, Mon affichage, the list and the ticket page show an organisation's tickets, notes, files,
+history and hours. Their main part (never the top bar, the messages or a form with its CSRF token)
+is rendered once and kept in the shared cache under a key that holds:
+
+- the organisation's **generation**, a number changed by every write that can alter what its pages
+  show (a ticket, note, file, history line, ledger entry, allowance revision, one of its users),
+  and a global generation changed by writes every organisation sees (a category, a staff member);
+- the viewer (« Rapportés par moi », the previous login, private notes for staff), the language,
+  the day (nothing shown may depend on a date without being in the key) and the page's own
+  parameters (query string, ticket).
+
+A write changes the generation twice: at once, so the same transaction and request never read
+their own stale page, and again after COMMIT, so a page rendered by a concurrent request from the
+data before the COMMIT is never served afterwards. Row writes are caught by the model signals
+below; the few bulk writes that bypass signals (month end, bulk close, category and user admin
+actions) call `invalidate()` themselves. A generation is a random start value, so a generation key
+lost by the cache (eviction, restart) can never come back to an old value and its stale pages.
+`PAGE_CACHE_TIMEOUT` bounds what a write outside the application (a manual SQL fix) could leave.
+
+The cache must be shared by every process that writes (web, Celery worker, commands): the page
+cache is on when `REDIS_URL` is set, off otherwise (`PAGE_CACHE`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import transaction
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone, translation
+
+from accounts.models import Organisation, User
+
+ALL = "all"  # the generation of what every organisation sees
+PREFIX = "pagecache:v1"
+
+# Users' columns whose change no page of another user shows (a staff member's login).
+LOGIN_FIELDS = frozenset({"last_login", "previous_login", "password"})
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "PAGE_CACHE", False))
+
+
+def _generation_key(scope: int | str) -> str:
+    return f"{PREFIX}:gen:{scope}"
+
+
+def _new_generation() -> int:
+    return secrets.randbits(62)
+
+
+def _bump(scopes: Iterable[int | str]) -> None:
+    for scope in set(scopes):
+        key = _generation_key(scope)
+        try:
+            cache.incr(key)
+        except ValueError:  # no such key: any new value is a new generation
+            cache.set(key, _new_generation(), timeout=None)
+
+
+def invalidate(*organisation_ids: int | None, everyone: bool = False) -> None:
+    """What these organisations' pages show (every organisation's with `everyone`) changed."""
+    if not enabled():
+        return
+    scopes: list[int | str] = [pk for pk in organisation_ids if pk is not None]
+    if everyone:
+        scopes.append(ALL)
+    if not scopes:
+        return
+    _bump(scopes)
+    transaction.on_commit(lambda: _bump(scopes))
+
+
+def _generations(organisation_id: int | None) -> str:
+    keys = [_generation_key(organisation_id or 0), _generation_key(ALL)]
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            cache.add(key, _new_generation(), timeout=None)
+            found[key] = cache.get(key)
+    return ".".join(str(found[key]) for key in keys)
+
+
+def page_key(page: str, user: User, *parts: object) -> str:
+    detail = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:32]
+    return ":".join(
+        [
+            PREFIX,
+            page,
+            _generations(user.organisation_id),
+            str(user.pk),
+            translation.get_language() or "",
+            timezone.localdate().isoformat(),
+            detail,
+        ]
+    )
+
+
+def cached(page: str, user: User, parts: Iterable[object], render: Callable[[], Any]) -> Any:
+    """`render()`'s value, kept for this page, viewer and parameters until a write changes it.
+
+    `render` must return only what any request of this viewer would get: no CSRF token, no
+    message, nothing from the session."""
+    if not enabled():
+        return render()
+    key = page_key(page, user, *parts)
+    value = cache.get(key)
+    if value is None:
+        value = render()
+        cache.set(key, value, timeout=settings.PAGE_CACHE_TIMEOUT)
+    return value
+
+
+# --- Writes that change pages ---------------------------------------------------------------
+
+
+def _organisation_of(instance: Model) -> int | None:
+    if isinstance(instance, Organisation):
+        return instance.pk
+    organisation_id = getattr(instance, "organisation_id", None)
+    if organisation_id is not None:
+        return int(organisation_id)
+    try:
+        ticket = getattr(instance, "ticket", None)  # a note, file or history line
+    except ObjectDoesNotExist:
+        return None  # deleted with its ticket, whose own signal tells the organisation
+    return None if ticket is None else int(ticket.organisation_id)
+
+
+def _organisation_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    invalidate(_organisation_of(instance))
+
+
+def _everyone_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    invalidate(everyone=True)
+
+
+def _user_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    organisation_id = getattr(instance, "organisation_id", None)
+    if organisation_id is not None:
+        invalidate(organisation_id)  # the reporter's name, the previous login on Accueil
+        return
+    update_fields = kwargs.get("update_fields")
+    if update_fields and set(update_fields) <= LOGIN_FIELDS:
+        return  # a staff member logging in: no page shows it
+    invalidate(everyone=True)  # a handler's name, on any organisation's pages
+
+
+def connect() -> None:
+    from allowances.models import AllowanceRevision, LedgerEntry
+
+    from .models import Attachment, Category, HistoryEntry, Note, Ticket
+
+    shown = (Ticket, Note, Attachment, HistoryEntry, LedgerEntry, AllowanceRevision, Organisation)
+    for model in shown:
+        for signal in (post_save, post_delete):
+            signal.connect(_organisation_changed, sender=model, dispatch_uid=f"pagecache.{model}")
+    for signal in (post_save, post_delete):
+        signal.connect(_everyone_changed, sender=Category, dispatch_uid="pagecache.category")
+    for signal in (post_save, post_delete):
+        signal.connect(_user_changed, sender=User, dispatch_uid="pagecache.user")
