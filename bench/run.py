@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/atm_bench"
+BENCH_REDIS_URL = "redis://127.0.0.1:6379/14"
 META_TABLE = "bench_dataset"
 HOST = "127.0.0.1"
 GOAL_SHARE = 0.20
@@ -592,6 +593,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--quiet-timeout", type=float, default=180, help="seconds to wait for that, at most"
     )
+    parser.add_argument(
+        "--page-cache",
+        choices=["on", "off"],
+        default="on",
+        help="the pages' HTML cache (tickets/pagecache.py), in Redis db BENCH_REDIS_URL; "
+        "on: what a client gets from a page seen again, off: the cost of rendering it",
+    )
     parser.add_argument("--only", nargs="*", default=None, help="page keys (ceiling is kept)")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE slow queries")
     parser.add_argument(
@@ -606,7 +614,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(
             "wrk is not installed: `apt-get install -y wrk` (Debian/Ubuntu), then run again."
         )
+    # The benchmark's own Redis database: its page cache is emptied below, nobody else's.
+    os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL") or BENCH_REDIS_URL
+    os.environ["PAGE_CACHE"] = "1" if args.page_cache == "on" else "0"
     connection = setup_django()
+    from django.core.cache import cache
+
+    cache.clear()  # the query counts below are those of a first view (nothing kept yet)
     facts = dataset_facts(connection)
     check_migrations(connection)
     session_key = client_session(facts["bench_email"])
@@ -701,7 +715,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"le {facts['built_at']}",
         f"- Serveur : gunicorn {args.workers} workers {args.worker_class}"
         f"{f' x {args.threads} threads' if args.worker_class == 'gthread' else ''}, "
-        "DEBUG=False, CONN_MAX_AGE=600",
+        "DEBUG=False, CONN_MAX_AGE=600, cache des pages "
+        + (
+            "**actif** (chaque page est vue à nouveau : le HTML gardé est servi)"
+            if args.page_cache == "on"
+            else "**coupé** (chaque page est rendue à chaque requête)"
+        ),
         f"- Charge : wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s "
         f"--latency (après {args.warmup:g} s de chauffe"
         f"{f', meilleure de {args.repeat} mesures' if args.repeat > 1 else ''}"
@@ -713,7 +732,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "",
         *table(list(results.values()), ceiling),
         "",
-        "SQL ms : durée des requêtes SQL d'une requête HTTP isolée (Client de test). "
+        "Requêtes, SQL ms : nombre et durée des requêtes SQL d'une requête HTTP isolée (Client de "
+        "test), faite le cache des pages vide (une première vue). "
         "CPU app / PG : temps CPU de gunicorn / des connexions PostgreSQL de la base de "
         "benchmark (et de ses workers parallèles) pendant la mesure, divisé par le nombre de "
         "requêtes. CPU autres : part de la "
