@@ -231,3 +231,24 @@ def test_staff_sees_the_admin_not_a_kept_client_page(client, client_user, ticket
     client.force_login(staff)
     response = client.get("/")
     assert response.status_code in {302, 403}
+
+
+def test_the_blank_note_form_kept_is_the_form_crispy_renders(client, client_user, ticket):
+    from django.template.loader import render_to_string
+
+    from tickets.forms import NoteForm
+
+    client.force_login(client_user)
+    page = client.get(detail(ticket)).content.decode()
+    fresh = render_to_string("tickets/_note_form.html", {"form": NoteForm()})
+    assert fresh.strip() in page
+    assert 'name="text"' in fresh
+
+
+def test_a_note_refused_keeps_what_was_typed(client, client_user, ticket):
+    client.force_login(client_user)
+    client.get(detail(ticket))  # the blank form is kept
+    response = client.post(detail(ticket), {"text": "x" * 20001, "action": "note"})
+    assert response.status_code == 400
+    assert "x" * 20001 in text(response)
+    assert "x" * 20001 not in text(client.get(detail(ticket)))

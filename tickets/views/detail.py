@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
@@ -12,6 +13,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.access import client_required
@@ -75,22 +77,47 @@ def history_lines(ticket: Ticket, viewer: User) -> list[HistoryLine]:
     return lines
 
 
-def _ticket_for(request: HttpRequest, number: int) -> Ticket:
-    visible = selectors.tickets_visible_to(request.user)  # type: ignore[arg-type]
-    ticket = (
-        visible.select_related("category", "handler", "reporter", "organisation")
-        .filter(number=number)
-        .first()
-    )
+# What the page needs around its kept parts (tickets/pagecache.py): title, form, cache key.
+SHELL_FIELDS = ("number", "summary", "state", "version", "organisation_id")
+
+
+def _ticket_for(request: HttpRequest, number: int, *, light: bool = False) -> Ticket:
+    """The viewer's ticket of that number (404 otherwise); `light`: only SHELL_FIELDS."""
+    tickets = selectors.tickets_visible_to(request.user).filter(number=number)  # type: ignore[arg-type]
+    if light:
+        tickets = tickets.only(*SHELL_FIELDS)
+    else:
+        tickets = tickets.select_related("category", "handler", "reporter", "organisation")
+    ticket = tickets.first()
     if ticket is None:
         raise Http404
     return ticket
 
 
+_BLANK_NOTE_FORMS: dict[str, str] = {}
+
+
+def note_form_html(form: NoteForm) -> str:
+    """The note form's fields as crispy renders them (~2.5 ms); a blank one, the same for every
+    viewer and ticket, is rendered once per language and process (not the CSRF token, which the
+    page template adds)."""
+    if form.is_bound or settings.DEBUG:
+        return render_to_string("tickets/_note_form.html", {"form": form})
+    language = get_language() or ""
+    html = _BLANK_NOTE_FORMS.get(language)
+    if html is None:
+        html = _BLANK_NOTE_FORMS[language] = render_to_string(
+            "tickets/_note_form.html", {"form": form}
+        )
+    return html
+
+
 @client_required
 def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    ticket = _ticket_for(request, number)
+    # A page served from the page cache needs a few columns of the ticket, not its relations.
+    light = request.method == "GET" and pagecache.enabled()
+    ticket = _ticket_for(request, number, light=light)
     form = NoteForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
@@ -129,10 +156,13 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
     context = {
         "tab": None,
         "ticket": ticket,
-        "form": form,
+        "form_html": note_form_html(form),
         "can_reopen": ticket.state == State.RESOLVED,
         "parts": pagecache.cached(
-            "ticket", user, [ticket.pk, ticket.version], lambda: page_parts(request, ticket)
+            "ticket",
+            user,
+            [ticket.pk, ticket.version],
+            lambda: page_parts(request, _ticket_for(request, number) if light else ticket),
         ),
     }
     return render(request, "tickets/ticket_detail.html", context, status=status)
