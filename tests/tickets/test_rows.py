@@ -1,0 +1,53 @@
+"""The ticket tables' rows (tickets/templatetags/ticket_rows.py): every cell, escaped."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import CategoryFactory, StaffFactory, make_ticket
+from tickets.models import State
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = '<img src=x onerror="alert(1)"> & "guillemets"'
+
+
+@pytest.fixture
+def hostile(client_user):
+    handler = StaffFactory(first_name="<b>Alice</b>", last_name="Martin")
+    return make_ticket(
+        reporter=client_user,
+        state=State.ASSIGNED,
+        handler=handler,
+        summary=HOSTILE,
+        category=CategoryFactory(name="<i>Anomalie</i>"),
+    )
+
+
+@pytest.mark.parametrize("url", ["/tickets/", "/mon-affichage/"])
+def test_rows_escape_what_people_typed(client, client_user, hostile, url):
+    client.force_login(client_user)
+    page = client.get(url).content.decode()
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &quot;guillemets&quot;" in page
+    assert "<b>Alice</b>" not in page
+    assert "&lt;b&gt;Alice&lt;/b&gt; Martin" in page
+    assert "&lt;i&gt;Anomalie&lt;/i&gt;" in page
+
+
+def test_list_row_cells(client, client_user, hostile):
+    client.force_login(client_user)
+    page = client.get("/tickets/").content.decode()
+    url = f"/tickets/{hostile.number}/"
+    assert f'<tr class="tl-row state-assigned"><td class="tl-number"><a href="{url}">' in page
+    assert f">{hostile.display_number}</a>" in page
+    assert '<span class="state state-assigned">Affecté</span>' in page
+    assert '<td class="d-none d-md-table-cell">Normale</td>' in page
+    assert f'<time datetime="{hostile.updated_at.isoformat()}">' in page
+
+
+def test_box_row_shows_the_handler_when_assigned(client, client_user, hostile):
+    client.force_login(client_user)
+    page = client.get("/mon-affichage/").content.decode()
+    assert '<tr class="state-row state-assigned">' in page
+    assert 'Affecté <span class="handler">(&lt;b&gt;Alice&lt;/b&gt; Martin)</span>' in page

@@ -1,0 +1,89 @@
+"""The rows of the ticket tables, built in Python: the list's 50 rows and Mon affichage's 70 cost
+~0.3 ms each through the template engine (20 lookups, filters and tags per row), a tenth of that
+here. Every value goes through format_html's escaping, as {{ }} would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.text import capfirst
+
+from ..models import Ticket
+
+register = template.Library()
+
+HANDLER_NONE = SafeString('<span class="text-muted">—</span>')
+
+
+def _local(ticket: Ticket, pattern: str) -> str:
+    return timezone.localtime(ticket.updated_at).strftime(pattern)
+
+
+@register.simple_tag
+def list_rows(tickets: Iterable[Ticket]) -> SafeString:
+    """« Afficher les tickets »: number, state, priority, category, summary, handler, updated,
+    public notes (the columns of tickets.search.COLUMNS)."""
+    return format_html_join(
+        "\n",
+        '<tr class="tl-row state-{0}">'
+        '<td class="tl-number"><a href="{1}">{2}</a></td>'
+        '<td><span class="state state-{0}">{3}</span></td>'
+        '<td class="d-none d-md-table-cell">{4}</td>'
+        '<td class="d-none d-md-table-cell">{5}</td>'
+        '<td class="tl-summary"><a href="{1}" tabindex="-1">{6}</a></td>'
+        '<td class="d-none d-md-table-cell">{7}</td>'
+        '<td class="text-nowrap"><time datetime="{8}">{9}</time></td>'
+        '<td class="text-end d-none d-md-table-cell">{10}</td>'
+        "</tr>",
+        (
+            (
+                t.state,
+                t.get_absolute_url(),
+                t.display_number,
+                t.get_state_display(),
+                capfirst(t.get_priority_display()),
+                t.category.name,
+                t.summary,
+                str(t.handler) if t.handler_id else HANDLER_NONE,
+                t.updated_at.isoformat(),
+                _local(t, "%d/%m/%Y %H:%M"),
+                t.public_note_count,
+            )
+            for t in tickets
+        ),
+    )
+
+
+@register.simple_tag
+def box_rows(tickets: Iterable[Ticket]) -> SafeString:
+    """Accueil's and Mon affichage's boxes: number, state (and handler when Affecté), summary,
+    category, updated."""
+    return format_html_join(
+        "\n",
+        '<tr class="state-row state-{0}">'
+        '<td><a href="{1}">{2}</a></td>'
+        "<td>{3}{4}</td>"
+        '<td class="summary">{5}</td>'
+        '<td class="d-none d-xxl-table-cell">{6}</td>'
+        '<td class="d-none d-md-table-cell text-nowrap">{7}</td>'
+        "</tr>",
+        (
+            (
+                t.state,
+                t.get_absolute_url(),
+                t.display_number,
+                t.get_state_display(),
+                format_html(' <span class="handler">({})</span>', t.handler)
+                if t.handler_id and t.state == "assigned"
+                else "",
+                t.summary,
+                t.category.name,
+                _local(t, "%d/%m/%y %H:%M"),
+            )
+            for t in tickets
+        ),
+    )
