@@ -77,18 +77,14 @@ def history_lines(ticket: Ticket, viewer: User) -> list[HistoryLine]:
     return lines
 
 
-# What the page needs around its kept parts (tickets/pagecache.py): title, form, cache key.
-SHELL_FIELDS = ("number", "summary", "state", "version", "organisation_id")
-
-
-def _ticket_for(request: HttpRequest, number: int, *, light: bool = False) -> Ticket:
-    """The viewer's ticket of that number (404 otherwise); `light`: only SHELL_FIELDS."""
-    tickets = selectors.tickets_visible_to(request.user).filter(number=number)  # type: ignore[arg-type]
-    if light:
-        tickets = tickets.only(*SHELL_FIELDS)
-    else:
-        tickets = tickets.select_related("category", "handler", "reporter", "organisation")
-    ticket = tickets.first()
+def _ticket_for(request: HttpRequest, number: int) -> Ticket:
+    """The viewer's ticket of that number, or 404."""
+    visible = selectors.tickets_visible_to(request.user)  # type: ignore[arg-type]
+    ticket = (
+        visible.select_related("category", "handler", "reporter", "organisation")
+        .filter(number=number)
+        .first()
+    )
     if ticket is None:
         raise Http404
     return ticket
@@ -115,12 +111,10 @@ def note_form_html(form: NoteForm) -> str:
 @client_required
 def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    # A page served from the page cache needs a few columns of the ticket, not its relations.
-    light = request.method == "GET" and pagecache.enabled()
-    ticket = _ticket_for(request, number, light=light)
     form = NoteForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
+        ticket = _ticket_for(request, number)
         reopen = request.POST.get("action") == "reopen"
         if ticket.is_closed:
             messages.error(request, _("Ce ticket est fermé : il n'accepte plus de note."))
@@ -153,24 +147,24 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
                     _("Les fichiers joints n'ont pas été conservés : sélectionnez-les à nouveau."),
                 )
 
+    # Kept for this viewer and organisation generation only once the ticket was found visible
+    # (a 404 is never kept), and a ticket never changes organisation: a page found in the cache
+    # needs no query of its own.
+    parts = pagecache.cached("ticket", user, [number], lambda: page_parts(request, number))
     context = {
         "tab": None,
-        "ticket": ticket,
+        "parts": parts,
         "form_html": note_form_html(form),
-        "can_reopen": ticket.state == State.RESOLVED,
-        "parts": pagecache.cached(
-            "ticket",
-            user,
-            [ticket.pk, ticket.version],
-            lambda: page_parts(request, _ticket_for(request, number) if light else ticket),
-        ),
+        "can_reopen": parts["state"] == State.RESOLVED,
     }
     return render(request, "tickets/ticket_detail.html", context, status=status)
 
 
-def page_parts(request: HttpRequest, ticket: Ticket) -> dict[str, str]:
-    """The ticket page but its form: head, details with notes and files, history."""
+def page_parts(request: HttpRequest, number: int) -> dict[str, str]:
+    """The ticket page but its form: head, details with notes and files, history; its title and
+    state for the rest of the page."""
     user: User = request.user  # type: ignore[assignment]
+    ticket = _ticket_for(request, number)
     visible_files = selectors.attachments_visible_to(user).order_by("created_at", "pk")
     notes = selectors.notes_visible_to(user, ticket).prefetch_related(
         Prefetch("attachments", queryset=visible_files, to_attr="visible_attachments")
@@ -183,7 +177,8 @@ def page_parts(request: HttpRequest, ticket: Ticket) -> dict[str, str]:
         "awaiting_answer": ticket.state == State.FEEDBACK,
         "time": ticket_time(ticket),
     }
-    return {
+    parts = {
         part: render_to_string(f"tickets/_ticket_{part}.html", context, request=request)
         for part in ("head", "body", "history")
     }
+    return {**parts, "title": f"{ticket.display_number} — {ticket.summary}", "state": ticket.state}
