@@ -41,6 +41,8 @@ def pending_minutes(organisation_id: int) -> int:
     """What the open tickets would cost if closed now: billable minutes rounded per ticket."""
     per_ticket = (
         # state IN (open states), not NOT closed: the (organisation, state) index serves it.
+        # is_billable AND minutes_spent > 0 is the condition of the partial index
+        # note_billable (ticket_id) INCLUDE (minutes_spent): read from it alone, per ticket.
         Note.objects.filter(
             ticket__organisation_id=organisation_id,
             ticket__state__in=OPEN_STATES,

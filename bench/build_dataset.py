@@ -569,7 +569,8 @@ class DataSet:
                 last = opened + 300 + 60 * count
             dates = sorted(rng.uniform(opened + 300, last) for _ in range(count))
             private = set(rng.sample(range(count), t.private_notes[index]))
-            members = self.members[t.organisation[index]]
+            organisation = t.organisation[index]
+            members = self.members[organisation]
             reporter = t.reporter[index]
             handler = t.handler[index]
             for position, created in enumerate(dates):
@@ -578,11 +579,13 @@ class DataSet:
                     author = handler if handler and rng.random() < 0.8 else rng.choice(staff)
                     text = rng.choice(staff_texts) + " " + rng.choice(texts)
                     minutes = rng.choice(MINUTES) if rng.random() < 0.7 else 0
-                    yield (note_id, ticket_id, author, text, "t", minutes, "t", timestamp(created))
+                    yield (note_id, ticket_id, organisation, author, text, "t", minutes, "t",
+                           timestamp(created))  # fmt: skip
                 elif rng.random() < 0.45:
                     author = reporter if rng.random() < 0.7 else rng.choice(members)
                     text = " ".join(rng.choices(texts, k=rng.randint(1, 3)))
-                    yield (note_id, ticket_id, author, text, "f", 0, "f", timestamp(created))
+                    yield (note_id, ticket_id, organisation, author, text, "f", 0, "f",
+                           timestamp(created))  # fmt: skip
                 else:
                     author = handler if handler and rng.random() < 0.8 else rng.choice(staff)
                     text = " ".join(rng.choices(texts, k=rng.randint(1, 3)))
@@ -591,6 +594,7 @@ class DataSet:
                     yield (
                         note_id,
                         ticket_id,
+                        organisation,
                         author,
                         text,
                         "f",
@@ -807,6 +811,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             note_columns = [
                 "id",
                 "ticket_id",
+                "organisation_id",
                 "author_id",
                 "text",
                 "is_private",
@@ -1015,6 +1020,10 @@ def check_integrity(cur: Any) -> None:
         "notes without ticket or author": (
             "SELECT count(*) FROM tickets_note n LEFT JOIN tickets_ticket t ON t.id = n.ticket_id "
             "LEFT JOIN accounts_user u ON u.id = n.author_id WHERE t.id IS NULL OR u.id IS NULL"
+        ),
+        "notes whose organisation is not their ticket's": (
+            "SELECT count(*) FROM tickets_note n JOIN tickets_ticket t ON t.id = n.ticket_id "
+            "WHERE n.organisation_id <> t.organisation_id"
         ),
         "tickets with a wrong public_note_count": (
             "SELECT count(*) FROM tickets_ticket t LEFT JOIN (SELECT ticket_id, count(*) AS c "

@@ -201,6 +201,7 @@ def note_add(
             raise WorkflowError(_("Seul un ticket résolu peut être réouvert."))
         note = Note.objects.create(
             ticket=locked,
+            organisation_id=locked.organisation_id,
             author=author,
             text=text,
             is_private=is_private,

@@ -722,12 +722,12 @@ def test_query_count_does_not_grow_with_the_tickets(
         (lambda: Ticket.objects.alias(document=ticket_document()), "ticket_search_fr"),
         (
             lambda: Note.objects.filter(is_private=False).alias(document=note_document()),
-            "note_public_search_fr",
+            "note_org_public_search_fr",
         ),
     ],
 )
 def test_search_expressions_match_the_gin_indexes(queryset, index):
-    """An expression index serves only the identical expression: search.py and 0004 must agree."""
+    """An expression index serves only the identical expression: search.py, 0004 and 0005 agree."""
     query = SearchQuery("imprimante", search_type="websearch", config=SEARCH_CONFIG)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
@@ -741,4 +741,4 @@ def test_private_notes_are_outside_the_notes_index():
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
     plan = Note.objects.alias(document=note_document()).filter(document=query).explain()
-    assert "note_public_search_fr" not in plan
+    assert "note_org_public_search_fr" not in plan
