@@ -29,6 +29,7 @@ from accounts.models import User
 
 from .. import pagecache
 from ..models import Impact, Priority, State, Ticket
+from ..paging import IdsFirstPaginator
 from ..search import (
     COLUMNS,
     TicketFilterForm,
@@ -151,7 +152,7 @@ def list_context(request: HttpRequest, user: User) -> dict[str, Any]:
     query = ListQuery(request.GET, user)
     form, filters, tickets = query.form, query.filters, query.tickets
     sort_key, descending = query.sort_key, query.descending
-    paginator = Paginator(tickets.select_related("category", "handler"), PER_PAGE)
+    paginator = IdsFirstPaginator(tickets.select_related("category", "handler"), PER_PAGE)
     page = paginator.page(page_number(request.GET.get("page"), paginator))
     params = request.GET
     states = set(filters.get("state") or [])
