@@ -59,6 +59,10 @@ def database_from_url(url: str) -> dict[str, object]:
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
+        # No parallel query workers: on a few cores, a worker process started for a few ms
+        # costs more CPU than it saves and takes it from the other requests (bench/README.md
+        # § 5.1, 2 cores: Accueil 33 → 43 req/s, page 200 13 → 17 req/s without them).
+        "OPTIONS": {"options": "-c max_parallel_workers_per_gather=0"},
     }
 
 
@@ -139,6 +143,9 @@ if REDIS_URL:
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "atm"),
         }
     }
+    # Sessions read from Redis, written through to the database: one query less per page.
+    # Code that deletes session rows must clear their cached copy too (accounts.admin).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
