@@ -197,10 +197,10 @@ def build(organisations: int, tickets: int, notes: int) -> dict[str, Any]:
         copy(
             cursor,
             "tickets_note",
-            ["ticket_id", "author_id", "text", "is_private", "minutes_spent", "is_billable",
-             "created_at"],
+            ["ticket_id", "organisation_id", "author_id", "text", "is_private", "minutes_spent",
+             "is_billable", "created_at"],
             (
-                (ticket, staff_id, "Analyse et correction", rng.random() < 0.1,
+                (ticket, owners[ticket - 1], staff_id, "Analyse et correction", rng.random() < 0.1,
                  rng.choice([0, 0, 5, 10, 15, 20, 30, 45, 60]), rng.random() < 0.85, now)
                 for ticket in note_tickets
             ),

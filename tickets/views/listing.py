@@ -38,7 +38,7 @@ from ..search import (
     parse_sort,
     sort_value,
 )
-from ..selectors import tickets_visible_to
+from ..selectors import tickets_visible_to, with_list_relations
 
 PER_PAGE = 50
 NARROW_HIDDEN = frozenset({"priority", "category", "handler", "notes"})
@@ -152,7 +152,7 @@ def list_context(request: HttpRequest, user: User) -> dict[str, Any]:
     query = ListQuery(request.GET, user)
     form, filters, tickets = query.form, query.filters, query.tickets
     sort_key, descending = query.sort_key, query.descending
-    paginator = IdsFirstPaginator(tickets.select_related("category", "handler"), PER_PAGE)
+    paginator = IdsFirstPaginator(with_list_relations(tickets), PER_PAGE)
     page = paginator.page(page_number(request.GET.get("page"), paginator))
     params = request.GET
     states = set(filters.get("state") or [])
