@@ -69,9 +69,10 @@ def _bump(scopes: Iterable[int | str]) -> None:
 
 
 def invalidate(*organisation_ids: int | None, everyone: bool = False) -> None:
-    """What these organisations' pages show (every organisation's with `everyone`) changed."""
-    if not enabled():
-        return
+    """What these organisations' pages show (every organisation's with `everyone`) changed.
+
+    Done even where this process does not serve kept pages (PAGE_CACHE off for a worker or a
+    command by mistake): a web process that does must still see the change."""
     scopes: list[int | str] = [pk for pk in organisation_ids if pk is not None]
     if everyone:
         scopes.append(ALL)

@@ -258,3 +258,15 @@ def test_a_note_refused_keeps_what_was_typed(client, client_user, ticket):
     assert response.status_code == 400
     assert "x" * 20001 in text(response)
     assert "x" * 20001 not in text(client.get(detail(ticket)))
+
+
+def test_a_process_without_the_page_cache_still_tells_the_others(
+    client, client_user, ticket, settings
+):
+    """A Celery worker or a command started with PAGE_CACHE=0 by mistake writes too."""
+    client.force_login(client_user)
+    client.get(detail(ticket))
+    settings.PAGE_CACHE = False
+    note_add(ticket=ticket, author=client_user, text="Écrit par un autre processus")
+    settings.PAGE_CACHE = True
+    assert "Écrit par un autre processus" in text(client.get(detail(ticket)))
