@@ -36,6 +36,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 
 from accounts.models import Organisation, User
@@ -82,29 +84,34 @@ def invalidate(*organisation_ids: int | None, everyone: bool = False) -> None:
     transaction.on_commit(lambda: _bump(scopes))
 
 
-def _generations(organisation_id: int | None) -> str:
-    keys = [_generation_key(organisation_id or 0), _generation_key(ALL)]
-    found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            cache.add(key, _new_generation(), timeout=None)
-            found[key] = cache.get(key)
-    return ".".join(str(found[key]) for key in keys)
-
-
 def page_key(page: str, user: User, *parts: object) -> str:
+    """The key of a page for this viewer, language, day and parameters (`parts`)."""
     detail = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:32]
-    return ":".join(
-        [
-            PREFIX,
-            page,
-            _generations(user.organisation_id),
-            str(user.pk),
-            translation.get_language() or "",
-            timezone.localdate().isoformat(),
-            detail,
-        ]
-    )
+    language = translation.get_language() or ""
+    day = timezone.localdate().isoformat()
+    return f"{PREFIX}:{page}:{user.pk}:{language}:{day}:{detail}"
+
+
+def _lookup(user: User, key: str) -> tuple[str, Any]:
+    """The current generations of the viewer's organisation and of everyone, and what `key`
+    holds if it was stored under them: one round trip to the cache."""
+    generation_keys = [_generation_key(user.organisation_id or 0), _generation_key(ALL)]
+    found = cache.get_many([*generation_keys, key])
+    for generation_key in generation_keys:
+        if generation_key not in found:
+            cache.add(generation_key, _new_generation(), timeout=None)
+            found[generation_key] = cache.get(generation_key)
+    generation = ".".join(str(found[k]) for k in generation_keys)
+    entry = found.get(key)
+    if entry is not None and entry[0] == generation:
+        return generation, entry[1]
+    return generation, None
+
+
+def _store(key: str, generation: str, value: Any) -> None:
+    """Stored with the generations read BEFORE rendering: if a write changed them meanwhile, the
+    entry is already obsolete, never served."""
+    cache.set(key, (generation, value), timeout=settings.PAGE_CACHE_TIMEOUT)
 
 
 def cached(page: str, user: User, parts: Iterable[object], render: Callable[[], Any]) -> Any:
@@ -115,11 +122,46 @@ def cached(page: str, user: User, parts: Iterable[object], render: Callable[[], 
     if not enabled():
         return render()
     key = page_key(page, user, *parts)
-    value = cache.get(key)
+    generation, value = _lookup(user, key)
     if value is None:
         value = render()
-        cache.set(key, value, timeout=settings.PAGE_CACHE_TIMEOUT)
+        _store(key, generation, value)
     return value
+
+
+def _has_messages(request: HttpRequest) -> bool:
+    storage = getattr(request, "_messages", None)
+    return storage is not None and len(storage) > 0
+
+
+def page_response(
+    request: HttpRequest,
+    page: str,
+    parts: Iterable[object],
+    render_page: Callable[[dict[str, Any]], HttpResponse],
+) -> HttpResponse:
+    """The whole page, kept as `cached` keeps a part, with its CSRF token punched out.
+
+    `render_page(extra)` renders the page with `extra` added to its context. The page is kept
+    with a random placeholder in place of the CSRF token, replaced by this request's (masked)
+    token when served. A request with messages to show, or not a GET, is rendered afresh."""
+    user: User = request.user  # type: ignore[assignment]
+    if not enabled() or request.method != "GET" or _has_messages(request):
+        return render_page({})
+    parts = list(parts)
+    key = page_key(f"page:{page}", user, *parts)
+    generation, entry = _lookup(user, key)
+    if entry is not None:
+        placeholder, html = entry
+        return HttpResponse(html.replace(placeholder, get_token(request)))
+    placeholder = secrets.token_hex(24)  # never guessable from what a user types
+    response = render_page({"csrf_token": placeholder})
+    if response.status_code != 200 or response.streaming:
+        return response
+    html = response.content.decode()
+    _store(key, generation, (placeholder, html))
+    response.content = html.replace(placeholder, get_token(request)).encode()
+    return response
 
 
 # --- Writes that change pages ---------------------------------------------------------------

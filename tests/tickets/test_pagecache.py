@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -71,12 +72,39 @@ def test_kept_html_holds_no_csrf_token_and_no_message(client, client_user, ticke
     page = text(client.get(detail(ticket)))
     assert "Votre note est ajoutée." in page
     assert "csrfmiddlewaretoken" in page  # the note form, rendered for this request
-    kept = cache.get(pagecache.page_key("ticket", client_user, ticket.number))
-    assert kept is not None, "the ticket page was not kept"
-    for part in kept.values():
+    _generation, parts = cache.get(pagecache.page_key("ticket", client_user, ticket.number))
+    for part in parts.values():
         assert "csrfmiddlewaretoken" not in part
         assert "Votre note est ajoutée." not in part
-    assert "Votre note est ajoutée." not in text(client.get(detail(ticket)))
+    served = text(client.get(detail(ticket)))  # rendered anew: the message was shown already
+    assert "Votre note est ajoutée." not in served
+    # The whole page is kept with a placeholder where each request gets its own token.
+    _generation, (placeholder, html) = cache.get(
+        pagecache.page_key("page:ticket", client_user, ticket.number)
+    )
+    assert f'name="csrfmiddlewaretoken" value="{placeholder}"' in html
+    assert placeholder not in served
+    assert "Votre note est ajoutée." not in html
+
+
+def test_the_token_of_a_kept_page_is_accepted(client_user, ticket):
+    """A page served from the cache carries this request's CSRF token: its forms post."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(client_user)
+    browser.get(detail(ticket))
+    page = browser.get(detail(ticket)).content.decode()
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert len(tokens) == 2  # the note form and the logout button
+    assert browser.cookies["csrftoken"].value
+    response = browser.post(
+        detail(ticket), {"text": "Posté depuis une page gardée", "csrfmiddlewaretoken": tokens[0]}
+    )
+    assert response.status_code == 302
+    assert "Posté depuis une page gardée" in text(browser.get(detail(ticket)))
+    other = Client(enforce_csrf_checks=True)  # another browser's token is refused
+    other.force_login(client_user)
+    refused = other.post(detail(ticket), {"text": "Non", "csrfmiddlewaretoken": tokens[0]})
+    assert refused.status_code == 403
 
 
 def test_each_viewer_gets_their_own_page(client, client_user, organisation, ticket):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -150,14 +151,18 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
     # Kept for this viewer and organisation generation only once the ticket was found visible
     # (a 404 is never kept), and a ticket never changes organisation: a page found in the cache
     # needs no query of its own.
-    parts = pagecache.cached("ticket", user, [number], lambda: page_parts(request, number))
-    context = {
-        "tab": None,
-        "parts": parts,
-        "form_html": note_form_html(form),
-        "can_reopen": parts["state"] == State.RESOLVED,
-    }
-    return render(request, "tickets/ticket_detail.html", context, status=status)
+
+    def page(extra: dict[str, Any]) -> HttpResponse:
+        parts = pagecache.cached("ticket", user, [number], lambda: page_parts(request, number))
+        context = {
+            "tab": None,
+            "parts": parts,
+            "form_html": note_form_html(form),
+            "can_reopen": parts["state"] == State.RESOLVED,
+        }
+        return render(request, "tickets/ticket_detail.html", {**context, **extra}, status=status)
+
+    return pagecache.page_response(request, "ticket", [number], page)
 
 
 def page_parts(request: HttpRequest, number: int) -> dict[str, str]:

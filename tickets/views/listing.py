@@ -15,6 +15,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import (
     HttpRequest,
+    HttpResponse,
     HttpResponseBase,
     QueryDict,
     StreamingHttpResponse,
@@ -129,12 +130,17 @@ def ticket_list(request: HttpRequest) -> HttpResponseBase:
         context = list_context(request, user)
         return render_to_string("tickets/_ticket_list.html", context, request=request)
 
-    context = {
-        "tab": "ticket_list",
-        "q": request.GET.get("q", ""),  # the top bar's search box shows it again
-        "content": pagecache.cached("list", user, [request.GET.urlencode()], content),
-    }
-    return render(request, "tickets/ticket_list.html", context)
+    params = [request.GET.urlencode()]
+
+    def page(extra: dict[str, Any]) -> HttpResponse:
+        context = {
+            "tab": "ticket_list",
+            "q": request.GET.get("q", ""),  # the top bar's search box shows it again
+            "content": pagecache.cached("list", user, params, content),
+        }
+        return render(request, "tickets/ticket_list.html", {**context, **extra})
+
+    return pagecache.page_response(request, "list", params, page)
 
 
 class ListQuery:

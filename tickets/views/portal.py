@@ -36,8 +36,16 @@ def home(request: HttpRequest) -> HttpResponse:
         }
         return render_to_string("tickets/_home.html", context, request=request)
 
-    context = {"tab": "home", "content": pagecache.cached("home", user, [], content)}
-    return render(request, "tickets/home.html", context)
+    return pagecache.page_response(
+        request,
+        "home",
+        [],
+        lambda extra: render(
+            request,
+            "tickets/home.html",
+            {"tab": "home", "content": pagecache.cached("home", user, [], content), **extra},
+        ),
+    )
 
 
 @client_required
@@ -54,8 +62,16 @@ def my_view(request: HttpRequest) -> HttpResponse:
         }
         return render_to_string("tickets/_my_view.html", context, request=request)
 
-    context = {"tab": "my_view", "content": pagecache.cached("my_view", user, [], content)}
-    return render(request, "tickets/my_view.html", context)
+    return pagecache.page_response(
+        request,
+        "my_view",
+        [],
+        lambda extra: render(
+            request,
+            "tickets/my_view.html",
+            {"tab": "my_view", "content": pagecache.cached("my_view", user, [], content), **extra},
+        ),
+    )
 
 
 @client_required
