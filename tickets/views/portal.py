@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -20,58 +22,49 @@ from ..models import State
 NUMBER = re.compile(r"^#?\s*(\d{1,9})$")
 
 
+def _tab(request: HttpRequest, tab: str, context: Callable[[User], dict[str, Any]]) -> HttpResponse:
+    """A tab whose content is `tickets/_<tab>.html` rendered from `context(user)`, inside
+    `tickets/<tab>.html`; both kept by the page cache."""
+    user: User = request.user  # type: ignore[assignment]
+
+    def content() -> str:
+        return render_to_string(f"tickets/_{tab}.html", context(user), request=request)
+
+    def page(extra: dict[str, Any]) -> HttpResponse:
+        kept = pagecache.cached(tab, user, [], content)
+        return render(request, f"tickets/{tab}.html", {"tab": tab, "content": kept, **extra})
+
+    return pagecache.page_response(request, tab, [], page)
+
+
+def home_context(user: User) -> dict[str, Any]:
+    counts = selectors.state_counts(user)
+    return {
+        "counts": [(State(key), total) for key, total in counts.items()],
+        "awaiting": list(selectors.awaiting_client(user)[:20]),
+        "balance": balance_summary(user.organisation_id),  # type: ignore[arg-type]
+    }
+
+
+def my_view_context(user: User) -> dict[str, Any]:
+    return {
+        "boxes": selectors.my_view_boxes(user),
+        "reported": selectors.reported_by(user),
+        "recent": selectors.recently_modified(user),
+    }
+
+
 @client_required
 def home(request: HttpRequest) -> HttpResponse:
     """« Accueil »: counts per state, tickets awaiting the client's answer, hour balance, previous
     login."""
-    user: User = request.user  # type: ignore[assignment]
-
-    def content() -> str:
-        counts = selectors.state_counts(user)
-        context = {
-            "counts": [(State(key), total) for key, total in counts.items()],
-            "open_total": sum(total for key, total in counts.items() if key != State.CLOSED),
-            "awaiting": list(selectors.awaiting_client(user)[:20]),
-            "balance": balance_summary(user.organisation_id),  # type: ignore[arg-type]
-        }
-        return render_to_string("tickets/_home.html", context, request=request)
-
-    return pagecache.page_response(
-        request,
-        "home",
-        [],
-        lambda extra: render(
-            request,
-            "tickets/home.html",
-            {"tab": "home", "content": pagecache.cached("home", user, [], content), **extra},
-        ),
-    )
+    return _tab(request, "home", home_context)
 
 
 @client_required
 def my_view(request: HttpRequest) -> HttpResponse:
     """« Mon affichage »: one box per open state, then what I reported and what moved lately."""
-    user: User = request.user  # type: ignore[assignment]
-
-    def content() -> str:
-        context = {
-            "boxes": selectors.my_view_boxes(user),
-            "reported": selectors.reported_by(user),
-            "recent": selectors.recently_modified(user),
-            "box_size": selectors.BOX_SIZE,
-        }
-        return render_to_string("tickets/_my_view.html", context, request=request)
-
-    return pagecache.page_response(
-        request,
-        "my_view",
-        [],
-        lambda extra: render(
-            request,
-            "tickets/my_view.html",
-            {"tab": "my_view", "content": pagecache.cached("my_view", user, [], content), **extra},
-        ),
-    )
+    return _tab(request, "my_view", my_view_context)
 
 
 @client_required
