@@ -82,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--query", default="facture")
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--sort", default="tottime", help="pstats order: tottime, cumulative…")
+    parser.add_argument("--lines", type=int, default=30, help="functions listed by --cprofile")
     parser.add_argument(
         "--cprofile", default=None, help="a page key to profile function by function"
     )
@@ -134,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             profiler.disable()
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out)
-            stats.sort_stats("tottime").print_stats(30)
+            stats.sort_stats(args.sort).print_stats(args.lines)
             print(out.getvalue())
 
 
