@@ -10,7 +10,7 @@ from django.db.models import Count, Q, Sum
 from tickets.models import OPEN_STATES, Note, Ticket
 
 from .alerts import level_for
-from .ledger import allowance_for, rounded_debit
+from .ledger import QUARTER_HOUR, allowance_for, rounded_debit
 from .models import Kind, LedgerEntry, Level
 from .periods import current_period, previous_period
 
@@ -50,11 +50,12 @@ def pending_minutes(organisation_id: int) -> int:
             minutes_spent__gt=0,
         )
         .values("ticket_id")
-        .annotate(total=Sum("minutes_spent"))
-        .values_list("total", flat=True)
+        # rounded_debit in SQL (integer division on PostgreSQL and SQLite alike): the sum is
+        # made by the database over ~2,000 tickets instead of in a Python loop.
+        .annotate(rounded=(Sum("minutes_spent") + (QUARTER_HOUR - 1)) / QUARTER_HOUR * QUARTER_HOUR)
         .order_by()
     )
-    return sum(rounded_debit(int(total or 0)) for total in per_ticket)
+    return int(per_ticket.aggregate(total=Sum("rounded"))["total"] or 0)
 
 
 def balance_summary(organisation_id: int, now: datetime | None = None) -> BalanceSummary:
