@@ -199,3 +199,10 @@ def test_session_lasts_two_weeks_at_most(client, client_user, settings):
     login(client, client_user.email)
     assert client.session.get_expiry_age() <= settings.SESSION_COOKIE_AGE
     assert int(timedelta(days=14).total_seconds()) == settings.SESSION_COOKIE_AGE
+
+
+def test_the_admin_login_page_has_its_heading(client):
+    """One h1 per page (axe page-has-heading-one): Django's admin login page has none."""
+    body = client.get("/admin/login/").content.decode()
+    assert body.count("<h1") == 1
+    assert '<h1 class="login-title">Connexion</h1>' in body
