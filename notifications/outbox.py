@@ -119,16 +119,15 @@ def _merge_into_note(event: TicketEvent) -> bool:
     """A note that moves its ticket in the same transaction makes one mail, not two.
 
     A client's answer to « Commentaire » (or reopening) publishes NOTE_ADDED then STATE_CHANGED
-    from tickets.workflow.note_add: the state change is added to the note's event. The note is
-    forgotten when its transaction commits; if it was rolled back instead, the update below
+    from tickets.workflow.note_add; the daily auto-resolve adds its explanatory note then makes a
+    system change (no actor) to Résolu. The state change is added to the note's event. The note
+    is forgotten when its transaction commits; if it was rolled back instead, the update below
     finds nothing and the state change gets its own event.
     """
     key, _pending.last_note = _pending.last_note, None
-    if (
-        event.kind != EventKind.STATE_CHANGED
-        or key is None
-        or key[:2] != (event.ticket_id, event.actor_id)
-    ):
+    if event.kind != EventKind.STATE_CHANGED or key is None or key[0] != event.ticket_id:
+        return False
+    if event.actor_id is not None and key[1] != event.actor_id:
         return False
     merged = Event.objects.filter(
         pk=key[2], kind=Kind.NOTE_ADDED, new_state="", is_private=False

@@ -157,3 +157,44 @@ def test_a_failed_change_leaves_no_row(cast):
 
     assert not Event.objects.exists()
     assert not Notification.objects.exists()
+
+
+def test_auto_resolve_mails_once_with_its_note(cast):
+    """The daily auto-resolve writes its note then a system change to Résolu: one mail each."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets.autoresolve import autoresolve_feedback
+
+    ticket_change_state(ticket=cast.ticket, to=State.FEEDBACK, by=cast.handler)
+    before = set(Event.objects.values_list("pk", flat=True))
+
+    resolved = autoresolve_feedback(days=30, now=timezone.now() + timedelta(days=31))
+
+    assert [item.pk for item in resolved] == [cast.ticket.pk]
+    events = Event.objects.exclude(pk__in=before)
+    assert len(events) == 1
+    event = events.get()
+    assert (event.kind, event.old_state, event.new_state) == (
+        Kind.NOTE_ADDED,
+        State.FEEDBACK,
+        State.RESOLVED,
+    )
+    assert cast.reporter.email in rows_for(event)
+    assert cast.handler.email in rows_for(event)
+    counts = Notification.objects.filter(event__in=events).values_list("recipient", flat=True)
+    assert len(counts) == len(set(counts))
+
+
+def test_a_system_change_after_another_tickets_note_keeps_its_own_mail(cast):
+    from django.db import transaction
+
+    other = make_ticket(reporter=cast.reporter, state=State.ASSIGNED, handler=cast.handler)
+    ticket_change_state(ticket=cast.ticket, to=State.FEEDBACK, by=cast.handler)
+    with transaction.atomic():
+        note_add(ticket=other, author=cast.handler, text="Sur un autre ticket")
+        ticket_change_state(ticket=cast.ticket, to=State.RESOLVED, by=None)
+
+    assert Event.objects.filter(ticket=cast.ticket, new_state=State.RESOLVED).count() == 1
+    assert Event.objects.get(ticket=other, kind=Kind.NOTE_ADDED).new_state == ""
