@@ -288,6 +288,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.autoresolve_feedback",
         "schedule": crontab(hour="6", minute="30"),
     },
+    # Attachment files left by a rolled-back upload or a deleted ticket (tickets/orphans.py).
+    "tickets-purge-orphan-files": {
+        "task": "tickets.tasks.purge_orphan_files",
+        "schedule": crontab(hour="4", minute="10"),
+    },
     # Month end (CELERY_TIMEZONE is Europe/Paris): close the Résolu tickets, debit them, credit
     # the new month, mail the statements. Idempotent; a missed month is caught up by the next.
     "allowances-close-month": {

@@ -4,6 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from .autoresolve import autoresolve_feedback as resolve_unanswered
+from .orphans import purge_orphans
 
 
 @shared_task
@@ -13,3 +14,9 @@ def autoresolve_feedback() -> int:
     Idempotent: a resolved ticket is no longer in Commentaire, so a second run finds nothing.
     """
     return len(resolve_unanswered(days=settings.AUTORESOLVE_FEEDBACK_DAYS))
+
+
+@shared_task
+def purge_orphan_files() -> int:
+    """Nightly (CELERY_BEAT_SCHEDULE): attachment files no row points to, older than an hour."""
+    return len(purge_orphans())

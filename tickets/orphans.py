@@ -1,0 +1,69 @@
+"""Attachment files no row points to, and their removal.
+
+A file is written to the storage before its row is committed (tickets.attachments): when the
+transaction rolls back (a refused note, a crash), or when a ticket is deleted with its rows, the
+file stays on disk, unreachable, since only the download view serves files and it starts from
+the rows. `manage.py purge_orphan_files` and a nightly Celery task remove them. A grace period
+leaves alone the files of uploads still in their transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.files.storage import Storage, storages
+from django.utils import timezone
+
+from .models import Attachment
+
+FOLDERS = ("attachments", "thumbnails")  # the upload_to roots of Attachment.file / thumbnail
+GRACE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Orphan:
+    name: str
+    size: int
+
+
+def _files(storage: Storage, folder: str) -> Iterator[str]:
+    if not storage.exists(folder):
+        return
+    directories, files = storage.listdir(folder)
+    for name in files:
+        yield f"{folder}/{name}"
+    for directory in directories:
+        yield from _files(storage, f"{folder}/{directory}")
+
+
+def referenced() -> set[str]:
+    names: set[str] = set()
+    for file, thumbnail in Attachment.objects.values_list("file", "thumbnail").iterator(5000):
+        names.add(file)
+        if thumbnail:
+            names.add(thumbnail)
+    return names
+
+
+def find_orphans(*, older_than: timedelta = GRACE, now: datetime | None = None) -> list[Orphan]:
+    """The stored files of no attachment, last written before now - older_than."""
+    storage = storages["default"]
+    cutoff = (now or timezone.now()) - older_than
+    # Listed before the rows are read: a file whose row commits in between is seen referenced.
+    candidates = [name for folder in FOLDERS for name in _files(storage, folder)]
+    known = referenced()
+    return [
+        Orphan(name, storage.size(name))
+        for name in candidates
+        if name not in known and storage.get_modified_time(name) < cutoff
+    ]
+
+
+def purge_orphans(*, older_than: timedelta = GRACE, now: datetime | None = None) -> list[Orphan]:
+    storage = storages["default"]
+    orphans = find_orphans(older_than=older_than, now=now)
+    for orphan in orphans:
+        storage.delete(orphan.name)
+    return orphans
