@@ -35,6 +35,7 @@ from accounts.models import User
 
 from .models import STATE_ORDER, Category, Impact, Note, Priority, State, Ticket
 from .paging import read_ids_once
+from .widget_renderer import PythonWidgetRenderer
 
 # The text search configuration, and the expressions the GIN indexes of migrations 0004 (tickets)
 # and 0005 (notes) are built on. PostgreSQL only uses an expression index for the very same
@@ -214,6 +215,7 @@ def _level_choices(choices: list[tuple[int, Any]]) -> list[tuple[Any, Any]]:
 class TicketFilterForm(forms.Form):
     """The GET form above the list. An invalid field is reported and ignored, never fatal."""
 
+    default_renderer = PythonWidgetRenderer()
     q = forms.CharField(
         label=_("Texte"),
         required=False,
