@@ -3,7 +3,8 @@
 Every query here narrows a queryset the caller got from `selectors.tickets_visible_to(user)`:
 nothing in this module widens it, so tenancy holds for the page, its counts and the CSV export.
 
-On PostgreSQL the free text is a French full-text search (`websearch_to_tsquery`). It is shaped as
+On PostgreSQL the free text is a French full-text search (`websearch_to_tsquery`), accents
+ignored. It is shaped as
 `pk IN (tickets whose text matches) OR pk IN (tickets with a matching public note)`: each subquery
 can use its GIN expression index (migrations 0004 and 0005), where a plain OR across the join would
 compute `to_tsvector` for every ticket of the organisation. Private notes never take part. The
@@ -38,9 +39,10 @@ from .paging import read_ids_once
 from .widget_renderer import PythonWidgetRenderer
 
 # The text search configuration, and the expressions the GIN indexes of migrations 0004 (tickets)
-# and 0005 (notes) are built on. PostgreSQL only uses an expression index for the very same
-# expression: change them together (tests/tickets/test_list.py checks the plans).
-SEARCH_CONFIG = "french"
+# and 0005 (notes), rebuilt by 0006, are built on. PostgreSQL only uses an expression index for
+# the very same expression: change them together (tests/tickets/test_list.py checks the plans).
+# `french_unaccent` (migration 0006) is French without accents: « reglement » finds « règlement ».
+SEARCH_CONFIG = "french_unaccent"
 TICKET_TEXT_FIELDS = ("summary", "description", "steps_to_reproduce", "additional_information")
 
 

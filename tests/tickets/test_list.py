@@ -286,6 +286,29 @@ def test_text_search_is_french_full_text(signed_in, client_user):
     assert numbers(get(signed_in, {"q": "imprimante -bureau"})) == []
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="French full-text search")
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("reglement", "summary"),
+        ("REGLEMENT", "summary"),
+        ("règlement", "summary"),
+        ("Regle", "summary"),  # stemmed too: règlement / réglé / règle
+        ("ecran", "note"),
+        ("facture", "note"),
+        ("éditée", "note"),
+    ],
+)
+def test_text_search_ignores_accents(signed_in, client_user, staff_user, typed, found):
+    by_summary = make_ticket(reporter=client_user, summary="Problème de règlement fournisseur")
+    by_note = make_ticket(reporter=client_user, summary="Autre chose")
+    note_add(ticket=by_note, author=staff_user, text="L'ÉCRAN affiche « facturé » puis editee.")
+    make_ticket(reporter=client_user, summary="Rien à voir")
+
+    wanted = by_summary if found == "summary" else by_note
+    assert numbers(get(signed_in, {"q": typed})) == [wanted.number]
+
+
 @pytest.mark.parametrize("typed", ["{n}", "{padded}", "#{n}"])
 def test_number_typed_as_text_finds_the_ticket(signed_in, client_user, typed):
     make_ticket(reporter=client_user)
