@@ -7,17 +7,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from tickets.autoresolve import autoresolve_feedback
+from tickets.management.arguments import positive_count
 from tickets.workflow import WorkflowError
 
 
 def positive_days(value: str) -> int:
-    try:
-        days = int(value)
-    except ValueError:
-        raise CommandError(f"--days attend un nombre de jours, pas {value!r}.") from None
-    if days < 1:
-        raise CommandError(f"--days attend au moins 1 jour, pas {days}.")
-    return days
+    return positive_count(value, option="--days", unit="jour", units="de jours")
 
 
 class Command(BaseCommand):

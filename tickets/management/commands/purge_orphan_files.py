@@ -3,20 +3,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.template.defaultfilters import filesizeformat
 
+from tickets.management.arguments import positive_count
 from tickets.orphans import find_orphans, purge_orphans
 
 
 def positive_hours(value: str) -> int:
-    try:
-        hours = int(value)
-    except ValueError:
-        raise CommandError(f"--older-than attend un nombre d'heures, pas {value!r}.") from None
-    if hours < 1:
-        raise CommandError(f"--older-than attend au moins 1 heure, pas {hours}.")
-    return hours
+    return positive_count(value, option="--older-than", unit="heure", units="d'heures")
 
 
 class Command(BaseCommand):
