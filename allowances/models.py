@@ -9,32 +9,13 @@ tries: two month-end runs at once, a retry after a crash, a hand-made INSERT.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
-
-
-class AppendOnlyError(Exception):
-    pass
-
-
-class AppendOnly(models.Model):
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise AppendOnlyError(f"{self._meta.verbose_name} : une ligne écrite ne change plus.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError(f"{self._meta.verbose_name} : une ligne écrite ne se supprime pas.")
-
+from tickets.models import AppendOnly
 
 FIRST_DAY = models.Q(period__day=1)
 

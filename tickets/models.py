@@ -325,7 +325,22 @@ class AppendOnlyError(Exception):
     pass
 
 
-class HistoryEntry(models.Model):
+class AppendOnly(models.Model):
+    """A row written once, never changed nor deleted (the ticket history, the hour ledger)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError(f"{self._meta.verbose_name} : une ligne écrite ne change plus.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(f"{self._meta.verbose_name} : une ligne écrite ne se supprime pas.")
+
+
+class HistoryEntry(AppendOnly):
     """One change to a ticket: who, when, which field, old and new value. Never edited."""
 
     ticket = models.ForeignKey(
@@ -352,11 +367,3 @@ class HistoryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value} → {self.new_value}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("L'historique d'un ticket ne se modifie pas.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("L'historique d'un ticket ne se supprime pas.")

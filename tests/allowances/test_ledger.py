@@ -25,7 +25,6 @@ from allowances.ledger import (
 from allowances.models import (
     AllowanceMail,
     AllowanceRevision,
-    AppendOnlyError,
     BalanceLevelChange,
     Kind,
     LedgerEntry,
@@ -36,7 +35,7 @@ from allowances.periods import next_period, period_of, period_start
 from allowances.selectors import months, statement
 from tests.allowances.conftest import month, paris, resolved_ticket
 from tests.factories import ClientFactory, OrganisationFactory
-from tickets.models import Ticket
+from tickets.models import AppendOnlyError, Ticket
 
 pytestmark = pytest.mark.django_db
 
