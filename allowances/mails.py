@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from enum import StrEnum
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -24,8 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from notifications import conf
-from notifications.delivery import is_temporary
+from notifications.delivery import Delivery, Outcome, mail_domain, record_failure
 from notifications.emails import MessageSender, send_templated_email
 from notifications.outbox import IMPATIENT, PATIENT
 
@@ -143,21 +140,6 @@ def enqueue(mail_ids: Sequence[int], *, patient: bool = False) -> int:
     return len(ids)
 
 
-class Outcome(StrEnum):
-    SENT = "sent"
-    DONE_ALREADY = "done_already"
-    BUSY = "busy"
-    RETRY = "retry"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    outcome: Outcome
-    retry_in: float | None = None
-
-
 def _undeliverable(row: AllowanceMail) -> str:
     user = row.recipient
     if not user.is_active:
@@ -201,7 +183,7 @@ def deliver(mail_id: int, *, connection: MessageSender | None = None) -> Deliver
                 connection=connection,
             )
         except Exception as error:
-            return _failed(row, error)
+            return record_failure(row, error, failed=MailStatus.FAILED, label="Allowance mail")
         row.status, row.sent_at, row.sent_to, row.last_error = (
             MailStatus.SENT,
             timezone.now(),
@@ -212,24 +194,8 @@ def deliver(mail_id: int, *, connection: MessageSender | None = None) -> Deliver
     return Delivery(Outcome.SENT)
 
 
-def _failed(row: AllowanceMail, error: Exception) -> Delivery:
-    row.last_error = f"{type(error).__name__}: {error}"[:2000]
-    if is_temporary(error) and row.attempts < conf.value("NOTIFICATIONS_MAX_ATTEMPTS"):
-        delay = conf.jittered(conf.retry_delay(row.attempts))
-        row.due_at = timezone.now() + timedelta(seconds=delay)
-        row.save(update_fields=["attempts", "last_error", "due_at"])
-        logger.warning(
-            "Allowance mail %s: attempt %d failed, retry in %.0f s", row.pk, row.attempts, delay
-        )
-        return Delivery(Outcome.RETRY, retry_in=delay)
-    row.status = MailStatus.FAILED
-    row.save(update_fields=["status", "attempts", "last_error"])
-    logger.error("Allowance mail %s failed: %s", row.pk, row.last_error)
-    return Delivery(Outcome.FAILED)
-
-
 def _headers(row: AllowanceMail) -> dict[str, str]:
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "atm-support.local"
+    domain = mail_domain()
     # Fixed per row: a mail client that dedupes hides the rare duplicate of a crashed worker.
     return {"Message-ID": f"<allowance-{row.pk}@{domain}>", "Auto-Submitted": "auto-generated"}
 

@@ -205,7 +205,7 @@ def deliver(notification_id: int, *, connection: MessageSender | None = None) ->
                 connection=connection,
             )
         except Exception as error:
-            return _failed(row, error)
+            return record_failure(row, error, failed=Status.FAILED, label="Notification")
         accepted_at = time.monotonic()
         row.status, row.sent_at, row.sent_to, row.last_error = (
             Status.SENT,
@@ -229,7 +229,10 @@ def _undeliverable(row: Notification) -> str:
     return ""
 
 
-def _failed(row: Notification, error: Exception) -> Delivery:
+def record_failure(row: Any, error: Exception, *, failed: str, label: str) -> Delivery:
+    """A failed send of an outbox row (a notification, an allowance mail: `attempts`,
+    `last_error`, `due_at`, `status`): due again later with backoff while the error may pass
+    and attempts remain, `failed` otherwise."""
     row.last_error = f"{type(error).__name__}: {error}"[:2000]
     temporary = is_temporary(error)
     if temporary and row.attempts < conf.value("NOTIFICATIONS_MAX_ATTEMPTS"):
@@ -237,30 +240,31 @@ def _failed(row: Notification, error: Exception) -> Delivery:
         row.due_at = timezone.now() + timedelta(seconds=delay)
         row.save(update_fields=["attempts", "last_error", "due_at"])
         logger.warning(
-            "Notification %s: attempt %d failed (%s), retry in %.0f s",
+            "%s %s: attempt %d failed (%s), retry in %.0f s",
+            label,
             row.pk,
             row.attempts,
             row.last_error,
             delay,
         )
         return Delivery(Outcome.RETRY, retry_in=delay)
-    row.status = Status.FAILED
+    row.status = failed
     row.save(update_fields=["status", "attempts", "last_error"])
     if temporary:
-        logger.error("Notification %s: given up after %d attempts", row.pk, row.attempts)
+        logger.error("%s %s: given up after %d attempts", label, row.pk, row.attempts)
     else:
-        logger.error("Notification %s: permanent failure: %s", row.pk, row.last_error)
+        logger.error("%s %s: permanent failure: %s", label, row.pk, row.last_error)
     return Delivery(Outcome.FAILED)
 
 
-def _mail_domain() -> str:
+def mail_domain() -> str:
     return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "atm-support.local"
 
 
 def _headers(row: Notification) -> dict[str, str]:
     """A Message-ID fixed per row lets mail clients that dedupe hide a rare duplicate; the
     ticket's thread id groups its mails into one conversation."""
-    domain = _mail_domain()
+    domain = mail_domain()
     thread = f"<ticket-{row.event.ticket.number}@{domain}>"
     return {
         "Message-ID": f"<notification-{row.pk}@{domain}>",
