@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from notifications.delivery import Delivery, Outcome, mail_domain, record_failure
 from notifications.emails import MessageSender, send_templated_email
-from notifications.outbox import IMPATIENT, PATIENT
+from notifications.outbox import publish
 
 from .models import AllowanceMail, BalanceLevelChange, Kind, LedgerEntry, MailKind, MailStatus
 from .periods import format_period, next_period
@@ -125,19 +125,7 @@ def enqueue(mail_ids: Sequence[int], *, patient: bool = False) -> int:
     ids = list(mail_ids)
     if not ids:
         return 0
-    try:
-        send_allowance_mails.apply_async((ids,), **(PATIENT if patient else IMPATIENT))
-    except Exception:
-        if send_allowance_mails.app.conf.task_always_eager:
-            logger.exception("Allowance mails %s: in-process sending failed", ids)
-        else:
-            logger.warning(
-                "Broker unreachable: %d allowance mail(s) left QUEUED for the sweeper",
-                len(ids),
-                exc_info=True,
-            )
-        return 0
-    return len(ids)
+    return publish(send_allowance_mails, (ids,), ids, patient=patient, what="allowance mail(s)")
 
 
 def _undeliverable(row: AllowanceMail) -> str:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
 from celery.signals import worker_process_shutdown
-from django.db import transaction
-from django.utils import timezone
 
-from notifications import conf
 from notifications.delivery import MailSession
-from notifications.outbox import PATIENT
+from notifications.outbox import PATIENT, take_overdue
 
 from .mails import Outcome, deliver, enqueue
 from .models import AllowanceMail, MailStatus
@@ -79,19 +75,7 @@ def send_allowance_mails(self: Task[Any, Any], mail_ids: list[int]) -> int:
 def sweep_allowance_mails(older_than: float | None = None) -> int:
     """Re-enqueue QUEUED rows whose message should have run a while ago (broker down at commit,
     message lost, retry not scheduled): the same rule as notifications.tasks.sweep_outbox."""
-    if older_than is None:
-        older_than = conf.value("NOTIFICATIONS_SWEEP_AFTER")
-    now = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            AllowanceMail.objects.filter(
-                status=MailStatus.QUEUED, due_at__lte=now - timedelta(seconds=older_than)
-            )
-            .order_by("due_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[: int(conf.value("NOTIFICATIONS_SWEEP_BATCH"))]
-        )
-        AllowanceMail.objects.filter(pk__in=ids).update(due_at=now)
+    ids = take_overdue(AllowanceMail.objects.filter(status=MailStatus.QUEUED), older_than)
     if ids:
         logger.warning(
             "Allowance sweeper: %d overdue mail(s) re-enqueued", enqueue(ids, patient=True)

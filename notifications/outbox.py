@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.utils import timezone
 from tickets.events import EventKind, TicketEvent
 from tickets.models import Ticket
 
+from . import conf
 from .models import Event, Kind, Notification, Status
 from .selectors import TicketFacts, recipients_for
 
@@ -152,23 +154,49 @@ def enqueue(notification_ids: Sequence[int], *, patient: bool = False) -> int:
     ids = list(notification_ids)
     if not ids:
         return 0
+    if len(ids) == 1:
+        return publish(send_notification, (ids[0],), ids, patient=patient, what="notification(s)")
+    return publish(dispatch_notifications, (ids,), ids, patient=patient, what="notification(s)")
+
+
+def publish(
+    task: Any, args: tuple[Any, ...], ids: Sequence[int], *, patient: bool, what: str
+) -> int:
+    """`task.apply_async(args)` for these outbox rows; never raises. Returns how many rows were
+    handed over: 0 when the broker refused or timed out, the rows then wait for their sweeper."""
     try:
-        if len(ids) == 1:
-            send_notification.apply_async((ids[0],), **(PATIENT if patient else IMPATIENT))
-        else:
-            dispatch_notifications.apply_async((ids,), **(PATIENT if patient else IMPATIENT))
+        task.apply_async(args, **(PATIENT if patient else IMPATIENT))
     except Exception:
-        if send_notification.app.conf.task_always_eager:
+        if task.app.conf.task_always_eager:
             # No broker: the tasks ran here; a failure is recorded on its row.
-            logger.exception("Notifications %s: in-process sending failed", ids)
+            logger.exception("%s %s: in-process sending failed", what, ids)
         else:
             logger.warning(
-                "Broker unreachable: %d notification(s) left QUEUED for the sweeper",
+                "Broker unreachable: %d %s left QUEUED for the sweeper",
                 len(ids),
+                what,
                 exc_info=True,
             )
         return 0
     return len(ids)
+
+
+def take_overdue(queued: QuerySet[Any], older_than: float | None = None) -> list[int]:
+    """The ids of `queued` rows due more than `older_than` seconds ago (NOTIFICATIONS_SWEEP_AFTER
+    by default), a batch at most, rows locked by a sending worker skipped; they are made due now,
+    so that a slow queue does not get them again before another `older_than`."""
+    if older_than is None:
+        older_than = conf.value("NOTIFICATIONS_SWEEP_AFTER")
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            queued.filter(due_at__lte=now - timedelta(seconds=older_than))
+            .order_by("due_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[: int(conf.value("NOTIFICATIONS_SWEEP_BATCH"))]
+        )
+        queued.model.objects.filter(pk__in=ids).update(due_at=now)
+    return ids
 
 
 def publish_each(notification_ids: Sequence[int]) -> int:

@@ -7,18 +7,14 @@ no-op. acks_late with reject_on_worker_lost puts a message back when its worker 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
 from celery.signals import worker_process_shutdown
-from django.db import transaction
-from django.utils import timezone
 
-from . import conf
 from .delivery import MailSession, Outcome, deliver
 from .models import Notification, Status
-from .outbox import PATIENT, enqueue, publish_each
+from .outbox import PATIENT, enqueue, publish_each, take_overdue
 
 logger = logging.getLogger(__name__)
 
@@ -76,19 +72,7 @@ def sweep_outbox(older_than: float | None = None) -> int:
     it re-enqueues is not taken again before another NOTIFICATIONS_SWEEP_AFTER has passed, so a
     slow queue is not flooded with copies.
     """
-    if older_than is None:
-        older_than = conf.value("NOTIFICATIONS_SWEEP_AFTER")
-    now = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            Notification.objects.filter(
-                status=Status.QUEUED, due_at__lte=now - timedelta(seconds=older_than)
-            )
-            .order_by("due_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[: int(conf.value("NOTIFICATIONS_SWEEP_BATCH"))]
-        )
-        Notification.objects.filter(pk__in=ids).update(due_at=now)
+    ids = take_overdue(Notification.objects.filter(status=Status.QUEUED), older_than)
     if ids:
         published = enqueue(ids, patient=True)
         logger.warning("Sweeper: %d overdue notification(s) re-enqueued", published)
