@@ -9,7 +9,6 @@ same split between temporary and permanent SMTP failures (notifications.delivery
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 from functools import partial
@@ -28,8 +27,6 @@ from notifications.outbox import publish
 
 from .models import AllowanceMail, BalanceLevelChange, Kind, LedgerEntry, MailKind, MailStatus
 from .periods import format_period, next_period
-
-logger = logging.getLogger(__name__)
 
 TEMPLATES = {
     MailKind.STATEMENT: "allowance_statement",
