@@ -18,14 +18,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import User
-from notifications.delivery import Delivery, Outcome, mail_domain, record_failure
-from notifications.emails import MessageSender, send_templated_email
+from notifications.delivery import Delivery, lock_queued, mail_domain, send_locked
+from notifications.emails import MessageSender
 from notifications.outbox import publish
 
-from .models import AllowanceMail, BalanceLevelChange, Kind, LedgerEntry, MailKind, MailStatus
+from .models import AllowanceMail, BalanceLevelChange, Kind, LedgerEntry, MailKind
 from .periods import format_period, next_period
 
 TEMPLATES = {
@@ -141,42 +140,21 @@ def _undeliverable(row: AllowanceMail) -> str:
 def deliver(mail_id: int, *, connection: MessageSender | None = None) -> Delivery:
     """Send one row if it is still QUEUED (locked meanwhile); record what happened."""
     with transaction.atomic():
-        row = (
-            AllowanceMail.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient", "organisation")
-            .filter(pk=mail_id)
-            .first()
+        row = lock_queued(
+            AllowanceMail.objects.select_related("recipient", "organisation"), mail_id
         )
-        if row is None:
-            return Delivery(Outcome.BUSY)
-        if row.status != MailStatus.QUEUED:
-            return Delivery(Outcome.DONE_ALREADY)
-        reason = _undeliverable(row)
-        if reason:
-            row.status, row.last_error = MailStatus.CANCELLED, reason
-            row.save(update_fields=["status", "last_error"])
-            return Delivery(Outcome.CANCELLED)
-        row.attempts += 1
-        try:
-            address = row.recipient.email
-            send_templated_email(
-                template=TEMPLATES[MailKind(row.kind)],
-                to=[address],
-                context=mail_context(row),
-                language=row.recipient.language,
-                headers=_headers(row),
-                connection=connection,
-            )
-        except Exception as error:
-            return record_failure(row, error, failed=MailStatus.FAILED, label="Allowance mail")
-        row.status, row.sent_at, row.sent_to, row.last_error = (
-            MailStatus.SENT,
-            timezone.now(),
-            address,
-            "",
+        if isinstance(row, Delivery):
+            return row
+        delivery, _accepted_at = send_locked(
+            row,
+            undeliverable=_undeliverable(row),
+            template=TEMPLATES[MailKind(row.kind)],
+            context=mail_context,
+            headers=_headers,
+            connection=connection,
+            label="Allowance mail",
         )
-        row.save(update_fields=["status", "attempts", "sent_at", "sent_to", "last_error"])
-    return Delivery(Outcome.SENT)
+    return delivery
 
 
 def _headers(row: AllowanceMail) -> dict[str, str]:

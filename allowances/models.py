@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from notifications.models import Status
 from tickets.models import AppendOnly
 
 FIRST_DAY = models.Q(period__day=1)
@@ -216,13 +217,9 @@ class MailKind(models.TextChoices):
     NEGATIVE = "negative", _("solde négatif")
 
 
-class MailStatus(models.TextChoices):
-    """The values of notifications.models.Status: one vocabulary for the staff's outbox views."""
-
-    QUEUED = "queued", _("à envoyer")
-    SENT = "sent", _("envoyé")
-    FAILED = "failed", _("échec")
-    CANCELLED = "cancelled", _("annulé")
+# The notifications' outbox statuses: one vocabulary, and one delivery code
+# (notifications.delivery.send_locked) for both outboxes.
+MailStatus = Status
 
 
 class AllowanceMail(models.Model):

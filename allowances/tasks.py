@@ -8,10 +8,10 @@ from typing import Any
 from celery import Task, shared_task
 from celery.signals import worker_process_shutdown
 
-from notifications.delivery import MailSession
+from notifications.delivery import MailSession, Outcome
 from notifications.outbox import PATIENT, take_overdue
 
-from .mails import Outcome, deliver, enqueue
+from .mails import deliver, enqueue
 from .models import AllowanceMail, MailStatus
 from .month_end import close_month as run_month_end
 

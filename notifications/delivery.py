@@ -13,7 +13,7 @@ import contextlib
 import logging
 import smtplib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -23,6 +23,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -171,49 +172,71 @@ class EventCache:
 _events = EventCache()
 
 
+def lock_queued(rows: QuerySet[Any], pk: int) -> Any:
+    """The outbox row `pk`, locked until the end of the caller's transaction, if it is still
+    QUEUED; otherwise the Delivery saying why it is not sent now (BUSY, DONE_ALREADY)."""
+    row = rows.select_for_update(skip_locked=True, of=("self",)).filter(pk=pk).first()
+    if row is None:
+        return Delivery(Outcome.BUSY)
+    if row.status != Status.QUEUED:
+        return Delivery(Outcome.DONE_ALREADY)
+    return row
+
+
+def send_locked(
+    row: Any,
+    *,
+    undeliverable: str,
+    template: str,
+    context: Callable[[Any], dict[str, Any]],
+    headers: Callable[[Any], dict[str, str]],
+    connection: MessageSender | None,
+    label: str,
+) -> tuple[Delivery, float | None]:
+    """Send a row `lock_queued` gave, or cancel it when `undeliverable` says why not; record
+    the outcome on the row. Also returns when the SMTP server accepted the mail (monotonic), for
+    the caller to measure the duplicate window up to its COMMIT."""
+    if undeliverable:
+        row.status, row.last_error = Status.CANCELLED, undeliverable
+        row.save(update_fields=["status", "last_error"])
+        return Delivery(Outcome.CANCELLED), None
+    row.attempts += 1
+    try:
+        address = row.recipient.email
+        send_templated_email(
+            template=template,
+            to=[address],
+            context=context(row),
+            language=row.recipient.language,
+            headers=headers(row),
+            connection=connection,
+        )
+    except Exception as error:
+        return record_failure(row, error, failed=Status.FAILED, label=label), None
+    accepted_at = time.monotonic()
+    row.status, row.sent_at, row.sent_to, row.last_error = Status.SENT, timezone.now(), address, ""
+    row.save(update_fields=["status", "attempts", "sent_at", "sent_to", "last_error"])
+    return Delivery(Outcome.SENT), accepted_at
+
+
 def deliver(notification_id: int, *, connection: MessageSender | None = None) -> Delivery:
     """Send one outbox row if it is still QUEUED; record what happened."""
-    accepted_at: float | None = None
     with transaction.atomic():
-        row = (
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient")
-            .filter(pk=notification_id)
-            .first()
-        )
-        if row is None:
-            return Delivery(Outcome.BUSY)
-        if row.status != Status.QUEUED:
-            return Delivery(Outcome.DONE_ALREADY)
+        row = lock_queued(Notification.objects.select_related("recipient"), notification_id)
+        if isinstance(row, Delivery):
+            return row
         row.event = _events.get(row.event_id)
-
-        reason = _undeliverable(row)
-        if reason:
-            row.status, row.last_error = Status.CANCELLED, reason
-            row.save(update_fields=["status", "last_error"])
-            return Delivery(Outcome.CANCELLED)
-
-        row.attempts += 1
-        try:
-            address = row.recipient.email
-            send_templated_email(
-                template=TEMPLATE,
-                to=[address],
-                context=notification_context(row),
-                language=row.recipient.language,
-                headers=_headers(row),
-                connection=connection,
-            )
-        except Exception as error:
-            return record_failure(row, error, failed=Status.FAILED, label="Notification")
-        accepted_at = time.monotonic()
-        row.status, row.sent_at, row.sent_to, row.last_error = (
-            Status.SENT,
-            timezone.now(),
-            address,
-            "",
+        delivery, accepted_at = send_locked(
+            row,
+            undeliverable=_undeliverable(row),
+            template=TEMPLATE,
+            context=notification_context,
+            headers=_headers,
+            connection=connection,
+            label="Notification",
         )
-        row.save(update_fields=["status", "attempts", "sent_at", "sent_to", "last_error"])
+    if accepted_at is None:
+        return delivery
     return Delivery(Outcome.SENT, unrecorded=time.monotonic() - accepted_at)
 
 
