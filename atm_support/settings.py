@@ -187,6 +187,17 @@ LOGIN_THROTTLE_ACCOUNT_LIMIT = env_int("LOGIN_THROTTLE_ACCOUNT_LIMIT", 20)
 LOGIN_THROTTLE_IP_LIMIT = env_int("LOGIN_THROTTLE_IP_LIMIT", 50)
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: trust REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Request bodies, in bytes (atm_support/middleware.py): a larger one gets a 413 before anything
+# reads it, and a body that streams past its cap is cut there. Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+# does not cover file parts, which it streams to temporary files. The views that take attachments
+# (marked with atm_support.middleware.accepts_uploads) get MAX_UPLOAD_REQUEST_BODY instead: files
+# and fields of one request together. The nginx in front (client_max_body_size) allows a bit more,
+# so that the application's French answer is the one users see.
+MAX_REQUEST_BODY = env_int("MAX_REQUEST_BODY", 5 * 512 * 1024)  # 2.5 MiB, Django's form limit
+MAX_UPLOAD_REQUEST_BODY = env_int("MAX_UPLOAD_REQUEST_BODY", 50 * 1024 * 1024)  # 50 MiB
+# Pixels of all the images of one submission together, read from their headers before any is
+# decoded (tickets/attachments.py): each image may have 50 megapixels, ten of them cost seconds.
+MAX_IMAGE_PIXELS_PER_REQUEST = env_int("MAX_IMAGE_PIXELS_PER_REQUEST", 100_000_000)
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
