@@ -9,7 +9,18 @@ is rendered once and kept in the shared cache under a key that holds:
   and a global generation changed by writes every organisation sees (a category, a staff member);
 - the viewer (« Rapportés par moi », the previous login, private notes for staff), the language,
   the day (nothing shown may depend on a date without being in the key) and the page's own
-  parameters (query string, ticket).
+  parameters (the ticket; for the list, the query string parameters it reads, see below).
+
+A page reading query string parameters declares them (`normalised_query`): the key holds each in
+one spelling, its default left out, and nothing else, and the page is rendered from that same
+normalised query. An unknown parameter (`?utm_source=…`), `?page=1` or `?state=b&state=a` then
+make no entry of their own: with the raw query string in the key, 200 requests with junk
+parameters kept 400 entries (about 6 MB, for 10 minutes). A value the page refuses (a date that
+is not one, a category that does not exist, a page past the end) is shown with its error as
+typed, and that page is not kept (`not_kept`): refused values never fill the cache either. An
+entry larger than `MAX_ENTRY_CHARS` is not kept. The cache has its own Redis instance, bounded by
+`maxmemory` with LRU eviction (docker-compose.yml `cache`), so that eviction never drops a
+Celery message.
 
 A write changes the generation twice: at once, so the same transaction and request never read
 their own stale page, and again after COMMIT, so a page rendered by a concurrent request from the
@@ -27,18 +38,23 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
+from django.utils.datastructures import MultiValueDict
 
 from accounts.models import Organisation, User
 
@@ -47,6 +63,10 @@ PREFIX = "pagecache:v1"
 
 # Users' columns whose change no page of another user shows (a staff member's login).
 LOGIN_FIELDS = frozenset({"last_login", "previous_login", "password"})
+
+# Larger pages are rendered each time: a ticket with hundreds of notes must not push dozens of
+# ordinary pages out of the cache's memory. A list page of 50 tickets is about 60,000 characters.
+MAX_ENTRY_CHARS = 512 * 1024
 
 
 def enabled() -> bool:
@@ -108,24 +128,70 @@ def _lookup(user: User, key: str) -> tuple[str, Any]:
     return generation, None
 
 
+def _size(value: Any) -> int:
+    """The characters of the text in a kept value (a string, or containers of strings)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, Mapping):
+        return sum(_size(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return sum(_size(item) for item in value)
+    return 0
+
+
 def _store(key: str, generation: str, value: Any) -> None:
     """Stored with the generations read BEFORE rendering: if a write changed them meanwhile, the
     entry is already obsolete, never served."""
+    if _size(value) > MAX_ENTRY_CHARS:
+        return
     cache.set(key, (generation, value), timeout=settings.PAGE_CACHE_TIMEOUT)
+
+
+@dataclass
+class _Rendering:
+    """One render in progress; a part rendered inside a page is a child of the page's."""
+
+    parent: _Rendering | None
+    kept: bool = True
+
+
+_rendering: ContextVar[_Rendering | None] = ContextVar("pagecache_rendering", default=None)
+
+
+def not_kept() -> None:
+    """What is being rendered must not be kept, nor the page around it: it shows a value the page
+    refused (each refused value would otherwise be an entry of its own)."""
+    rendering = _rendering.get()
+    while rendering is not None:
+        rendering.kept = False
+        rendering = rendering.parent
+
+
+def _render(render: Callable[[], Any]) -> tuple[Any, bool]:
+    """`render()`'s value, and whether it may be kept."""
+    rendering = _Rendering(parent=_rendering.get())
+    token = _rendering.set(rendering)
+    try:
+        value = render()
+    finally:
+        _rendering.reset(token)
+    return value, rendering.kept
 
 
 def cached(page: str, user: User, parts: Iterable[object], render: Callable[[], Any]) -> Any:
     """`render()`'s value, kept for this page, viewer and parameters until a write changes it.
 
     `render` must return only what any request of this viewer would get: no CSRF token, no
-    message, nothing from the session."""
+    message, nothing from the session; and be determined by `parts`: a page reading query
+    parameters renders from its `normalised_query`, and calls `not_kept()` for a refused one."""
     if not enabled():
         return render()
     key = page_key(page, user, *parts)
     generation, value = _lookup(user, key)
     if value is None:
-        value = render()
-        _store(key, generation, value)
+        value, kept = _render(render)
+        if kept:
+            _store(key, generation, value)
     return value
 
 
@@ -155,13 +221,94 @@ def page_response(
         placeholder, html = entry
         return HttpResponse(html.replace(placeholder, get_token(request)))
     placeholder = secrets.token_hex(24)  # never guessable from what a user types
-    response = render_page({"csrf_token": placeholder})
+    response, kept = _render(lambda: render_page({"csrf_token": placeholder}))
     if response.status_code != 200 or response.streaming:
         return response
     html = response.content.decode()
-    _store(key, generation, (placeholder, html))
+    if kept:
+        _store(key, generation, (placeholder, html))
     response.content = html.replace(placeholder, get_token(request)).encode()
     return response
+
+
+# --- The query parameters a page reads ------------------------------------------------------
+
+Normaliser = Callable[[QueryDict, str], list[str]]
+"""A parameter's values in the one spelling the key holds, [] for its default. A value it cannot
+read is given back as typed: the page shows it with its error, and calls `not_kept()`."""
+
+
+def spelling(value: object) -> list[str]:
+    """A cleaned form value as query values: sorted lists, ISO dates, `on` for a checked box."""
+    if value is None or value is False or value == "" or value == []:
+        return []
+    if value is True:
+        return ["on"]
+    if isinstance(value, list | tuple | set | frozenset):
+        return sorted({item for entry in value for item in spelling(entry)})
+    if isinstance(value, date):
+        return [value.isoformat()]
+    return [str(value)]
+
+
+def form_field(field: forms.Field, *, default: object = None) -> Normaliser:
+    """A form field's parameter, read by its widget and cleaned by the field as the form does."""
+
+    def normalise(params: QueryDict, name: str) -> list[str]:
+        typed = field.widget.value_from_datadict(params, MultiValueDict(), name)
+        try:
+            value = field.clean(typed)
+        except ValidationError:
+            return params.getlist(name)
+        return [] if default is not None and value == default else spelling(value)
+
+    return normalise
+
+
+def as_typed(field: forms.Field) -> Normaliser:
+    """A choice whose choices the form reads per request (the categories, the colleagues): a
+    value is valid only as one choice's exact spelling, so it is kept as typed; the form refuses
+    the others when the page is rendered."""
+
+    def normalise(params: QueryDict, name: str) -> list[str]:
+        typed = field.widget.value_from_datadict(params, MultiValueDict(), name)
+        if typed is None or typed == "" or typed == []:
+            return []
+        return [str(item) for item in typed] if isinstance(typed, list) else [str(typed)]
+
+    return normalise
+
+
+def form_parameters(
+    form_class: type[forms.Form],
+    *,
+    per_request: Collection[str] = (),
+    defaults: Mapping[str, object] | None = None,
+) -> dict[str, Normaliser]:
+    """Every field of a GET form as a parameter: a field added to the form is in the key at once
+    (a field missing from the key would serve one filter's page for another)."""
+    defaults = defaults or {}
+    fields = form_class.base_fields
+    unknown = (set(per_request) | set(defaults)) - set(fields)
+    assert not unknown, f"{form_class.__name__} has no field {sorted(unknown)}"
+    return {
+        name: as_typed(field)
+        if name in per_request
+        else form_field(field, default=defaults.get(name))
+        for name, field in fields.items()
+    }
+
+
+def normalised_query(params: QueryDict, parameters: Mapping[str, Normaliser]) -> QueryDict:
+    """The parameters a page reads, each in one spelling, defaults and unknown names left out, in
+    a fixed order: its `urlencode()` is the page's key, and the page is rendered from it."""
+    query = QueryDict(mutable=True)
+    for name in sorted(parameters):
+        values = parameters[name](params, name)
+        if values:
+            query.setlist(name, values)
+    query._mutable = False  # as request.GET: views copy it to change it
+    return query
 
 
 # --- Writes that change pages ---------------------------------------------------------------

@@ -3,19 +3,22 @@ stale after a write, whichever path the write takes."""
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection, transaction
+from django.http import QueryDict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
 from allowances.ledger import adjustment_create
+from atm_support.cache import RedisCache
 from tests.factories import CategoryFactory, ClientFactory, StaffFactory, make_ticket
 from tests.utils import text
 from tickets import pagecache
@@ -298,3 +301,150 @@ def test_a_process_without_the_page_cache_still_tells_the_others(
     note_add(ticket=ticket, author=client_user, text="Écrit par un autre processus")
     settings.PAGE_CACHE = True
     assert "Écrit par un autre processus" in text(client.get(detail(ticket)))
+
+
+# --- The list's key: the parameters it reads, in one spelling ----------------------------------
+
+
+def kept_entries() -> list[str]:
+    """The kept pages and parts in the cache (generations left out), whatever the backend."""
+    backend = caches["default"]
+    pattern = backend.make_key(f"{pagecache.PREFIX}:*")
+    if isinstance(backend, RedisCache):
+        client = backend._cache.get_client()
+        keys = [key.decode() for key in client.scan_iter(match=pattern, count=1000)]
+    else:  # LocMemCache: its dict of made keys
+        keys = [key for key in backend._cache if fnmatch.fnmatch(key, pattern)]
+    return sorted(key for key in keys if ":gen:" not in key)
+
+
+def test_junk_parameters_make_no_new_entry(client, client_user, ticket):
+    """Unknown parameters, and values that mean the default, are the plain list: 200 such
+    requests keep what one does (they kept one page and one part each before)."""
+    client.force_login(client_user)
+    assert "L'imprimante n'imprime plus" in text(client.get("/tickets/"))
+    kept = kept_entries()
+    assert kept  # the page and its list part
+    junk = [
+        "?x{i}=junk{i}",
+        "?utm_source=junk{i}&fbclid=junk{i}",
+        "?page=1&junk{i}=",
+        "?page=0{i}abc",  # garbage page: the first one
+        "?sort=bogus{i}",  # unknown sort: the default one
+        "?sort=-updated_at&q=&state=&category=&x=junk{i}",  # defaults and empty fields
+        "?format=html{i}",
+        "?date_of=created&junk=junk{i}",
+    ]
+    for i in range(200):
+        url = "/tickets/" + junk[i % len(junk)].format(i=i)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = text(response)
+        assert "L'imprimante n'imprime plus" in page, url
+        assert "junk" not in page, url  # its links are the plain list's, not the junk's
+    assert kept_entries() == kept
+
+
+@pytest.mark.parametrize(
+    ("first", "same"),
+    [
+        ("?page=1", ""),
+        ("?x=junk", ""),
+        ("?sort=-updated_at", ""),
+        ("?date_of=created", ""),
+        ("?state=new&state=assigned", "?state=assigned&state=new"),
+        ("?state=new&state=new", "?state=new"),
+        ("?q=%20imprimante%20", "?q=imprimante"),
+        ("?closed=1&state=new", "?state=new&closed=on"),
+        ("?date_from=01/02/2026", "?date_from=2026-02-01"),
+        ("?priority=30&sort=summary&page=1", "?sort=summary&priority=30"),
+    ],
+)
+def test_equivalent_urls_share_one_entry(client, client_user, ticket, first, same):
+    client.force_login(client_user)
+    _count, first_page = queries(client, f"/tickets/{first}")
+    kept = kept_entries()
+    count, page = queries(client, f"/tickets/{same}")
+    assert count <= 2  # served from the entry the first one made
+    assert kept_entries() == kept
+    assert without_csrf(page) == without_csrf(first_page)
+
+
+def test_different_filters_still_get_their_own_page(client, client_user, monkeypatch):
+    from tickets.views import listing
+
+    monkeypatch.setattr(listing, "PER_PAGE", 1)
+    make_ticket(reporter=client_user, summary="Écran noir")
+    make_ticket(reporter=client_user, summary="Clavier bloqué", state=State.ASSIGNED)
+    client.force_login(client_user)
+    expected = {
+        "?state=new": ({"Écran noir"}, {"Clavier bloqué"}),
+        "?state=assigned": ({"Clavier bloqué"}, {"Écran noir"}),
+        "?sort=number": ({"Écran noir"}, {"Clavier bloqué"}),
+        "?sort=-number": ({"Clavier bloqué"}, {"Écran noir"}),
+        "?sort=number&page=2": ({"Clavier bloqué"}, {"Écran noir"}),
+        "?q=clavier": ({"Clavier bloqué"}, {"Écran noir"}),
+        "?q=ecran": ({"Écran noir"}, {"Clavier bloqué"}),
+    }
+    for _round in range(2):  # rendered, then served from the cache
+        for query, (shown, hidden) in expected.items():
+            page = text(client.get(f"/tickets/{query}"))
+            for summary in shown:
+                assert summary in page, (query, summary)
+            for summary in hidden:
+                assert summary not in page, (query, summary)
+    assert len(kept_entries()) == 2 * len(expected)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("date_from=hier{i}", "Saisissez une date valide"),
+        ("category=9999{i}", "Sélectionnez un choix valide"),
+        ("state=new&state=bogus{i}", "Sélectionnez un choix valide"),
+        ("q=" + "x" * 200 + "{i}", "200 caractères"),
+        ("date_from=2026-03-0{d}&date_to=2026-02-01", "postérieure ou égale"),
+    ],
+)
+def test_a_refused_value_is_shown_as_typed_and_never_kept(
+    client, client_user, ticket, query, message
+):
+    """Each refused value would be an entry of its own: the page shows the error and what was
+    typed, rendered each time, never kept."""
+    client.force_login(client_user)
+    client.get("/tickets/")
+    kept = kept_entries()
+    for i in range(1, 6):
+        url = "/tickets/?" + query.format(i=i, d=i + 1)
+        page = text(client.get(url))
+        assert message in page, url
+        typed = QueryDict(url.partition("?")[2])
+        for name in typed:
+            if name in {"q", "date_from", "date_to"}:  # a select shows only its choices
+                assert f'value="{typed[name]}"' in page, (url, name)
+        assert text(client.get(url)).count(message) == page.count(message)
+    assert kept_entries() == kept
+
+
+def test_a_page_past_the_end_is_the_last_one_never_kept(client, client_user, ticket, monkeypatch):
+    from tickets.views import listing
+
+    monkeypatch.setattr(listing, "PER_PAGE", 1)
+    make_ticket(reporter=client_user, summary="Écran noir")
+    client.force_login(client_user)
+    last = text(client.get("/tickets/?sort=number&page=2"))
+    assert "Écran noir" in last
+    kept = kept_entries()
+    for page in (3, 40, 10**12, 10**30):
+        assert "Écran noir" in text(client.get(f"/tickets/?sort=number&page={page}"))
+    assert kept_entries() == kept
+
+
+def test_a_page_too_big_to_keep_is_rendered_each_time(client, client_user, ticket, monkeypatch):
+    monkeypatch.setattr(pagecache, "MAX_ENTRY_CHARS", 1000)
+    client.force_login(client_user)
+    first, _page = queries(client, detail(ticket))
+    again, page = queries(client, detail(ticket))
+    assert again == first
+    assert "L'imprimante n'imprime plus" in page
+    assert kept_entries() == []

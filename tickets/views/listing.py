@@ -33,6 +33,8 @@ from ..models import Impact, Priority, State, Ticket
 from ..paging import IdsFirstPaginator
 from ..search import (
     COLUMNS,
+    DEFAULT_SORT,
+    DateOf,
     TicketFilterForm,
     apply_sort,
     filter_tickets,
@@ -120,27 +122,61 @@ def page_links(params: QueryDict, page: Page[Ticket]) -> list[PageLink]:
     return links
 
 
+def _sort_parameter(params: QueryDict, name: str) -> list[str]:
+    key, descending = parse_sort(params.get(name))
+    return [] if (key, descending) == DEFAULT_SORT else [sort_value(key, descending)]
+
+
+def _page_parameter(params: QueryDict, name: str) -> list[str]:
+    """As page_number reads it: garbage is the first page. A page past the end is the last one,
+    known only once the tickets are counted: that page is not kept (see ticket_list)."""
+    try:
+        number = int(str(params.get(name)).strip())
+    except ValueError:
+        return []
+    return [str(number)] if number > 1 else []
+
+
+# What the list reads from its query string: the page cache keys it on these alone, normalised,
+# and the page is rendered from the normalised query (tickets/pagecache.py). `format` is the CSV
+# export's, never kept.
+LIST_PARAMETERS = {
+    **pagecache.form_parameters(
+        TicketFilterForm,
+        per_request=("category", "reporter"),
+        defaults={"date_of": DateOf.CREATED},
+    ),
+    "sort": _sort_parameter,
+    "page": _page_parameter,
+}
+
+
 @client_required
 def ticket_list(request: HttpRequest) -> HttpResponseBase:
     user: User = request.user  # type: ignore[assignment]
     if request.GET.get("format") == "csv":
         return csv_export(ListQuery(request.GET, user).tickets)
+    params = pagecache.normalised_query(request.GET, LIST_PARAMETERS)
 
     def content() -> str:
-        context = list_context(request, user)
+        context = list_context(params, user)
+        # A refused filter or a page past the end is rendered for each request, never kept:
+        # every such value would otherwise be an entry of its own.
+        if context["form"].errors or context["page"].number != int(params.get("page", 1)):
+            pagecache.not_kept()
         return render_to_string("tickets/_ticket_list.html", context, request=request)
 
-    params = [request.GET.urlencode()]
+    parts = [params.urlencode()]
 
     def page(extra: dict[str, Any]) -> HttpResponse:
         context = {
             "tab": "ticket_list",
-            "q": request.GET.get("q", ""),  # the top bar's search box shows it again
-            "content": pagecache.cached("list", user, params, content),
+            "q": params.get("q", ""),  # the top bar's search box shows it again
+            "content": pagecache.cached("list", user, parts, content),
         }
         return render(request, "tickets/ticket_list.html", {**context, **extra})
 
-    return pagecache.page_response(request, "list", params, page)
+    return pagecache.page_response(request, "list", parts, page)
 
 
 class ListQuery:
@@ -154,13 +190,12 @@ class ListQuery:
         self.tickets = apply_sort(tickets, self.sort_key, self.descending)
 
 
-def list_context(request: HttpRequest, user: User) -> dict[str, Any]:
-    query = ListQuery(request.GET, user)
+def list_context(params: QueryDict, user: User) -> dict[str, Any]:
+    query = ListQuery(params, user)
     form, filters, tickets = query.form, query.filters, query.tickets
     sort_key, descending = query.sort_key, query.descending
     paginator = IdsFirstPaginator(with_list_relations(tickets), PER_PAGE)
-    page = paginator.page(page_number(request.GET.get("page"), paginator))
-    params = request.GET
+    page = paginator.page(page_number(params.get("page"), paginator))
     states = set(filters.get("state") or [])
     active = sum(
         1
