@@ -41,6 +41,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from atm_support.middleware import accepts_uploads
 
 from .admin_forms import NewNoteForm, QuestionForm, ResolveForm, TicketAdminForm
 from .attachments import attachments_store
@@ -577,6 +578,7 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
             _refusals[request] = str(refusal)
             return super().changeform_view(request, object_id, form_url, extra_context)
 
+    @accepts_uploads  # the « Ajouter une note » inline takes files
     def change_view(
         self,
         request: HttpRequest,

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.access import client_required
 from accounts.models import User
 from allowances.selectors import ticket_time
+from atm_support.middleware import accepts_uploads
 
 from .. import pagecache, selectors
 from ..attachments import attachments_store
@@ -109,6 +110,7 @@ def note_form_html(form: NoteForm) -> str:
     return html
 
 
+@accepts_uploads
 @client_required
 def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]

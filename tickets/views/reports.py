@@ -9,12 +9,14 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from accounts.access import client_required
+from atm_support.middleware import accepts_uploads
 
 from ..attachments import attachments_store
 from ..forms import TicketReportForm
 from ..services import ticket_create
 
 
+@accepts_uploads
 @client_required
 def ticket_create_view(request: HttpRequest) -> HttpResponse:
     form = TicketReportForm(request.POST or None, request.FILES or None)
