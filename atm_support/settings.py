@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "tickets",
     "notifications",
     "allowances",
+    "health",
 ]
 
 MIDDLEWARE = [
@@ -317,11 +318,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "allowances.tasks.sweep_allowance_mails",
         "schedule": 300.0,
     },
+    # Proves beat, broker, worker and database work together; /sante/ reads its age (health/).
+    # A beat that waited longer than a minute (worker down) is dropped, not run late in a row.
+    "health-heartbeat": {
+        "task": "health.tasks.heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 # Security. Behind HTTPS (production), set SECURE_HTTPS=1; `manage.py check --deploy` is then clean.
 SECURE_HTTPS = env_bool("SECURE_HTTPS")
 SECURE_SSL_REDIRECT = SECURE_HTTPS
+# A healthcheck from inside the host or container asks in plain HTTP (it shows nothing private).
+SECURE_REDIRECT_EXEMPT = [r"^sante/$"]
 SESSION_COOKIE_SECURE = SECURE_HTTPS
 CSRF_COOKIE_SECURE = SECURE_HTTPS
 LANGUAGE_COOKIE_SECURE = SECURE_HTTPS

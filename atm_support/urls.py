@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import AdminLoginForm
+from health.views import health
 
 admin.site.site_header = _("ATM Support — administration")
 admin.site.site_title = "ATM Support"
@@ -21,6 +22,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("favicon.ico", favicon),
+    path("sante/", health, name="health"),  # uptime monitors, no account (docs/operations.md)
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("tickets.urls")),
