@@ -229,6 +229,28 @@ STORAGES = {
     },
 }
 # Attachments are private: no MEDIA_URL serves them, only views that check the viewer's rights.
+# With ATTACHMENTS_S3_BUCKET they go to an S3-compatible bucket instead of PRIVATE_MEDIA_ROOT, so
+# that several web servers share them (docs/operations.md); still served by the same view only.
+if env("ATTACHMENTS_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("ATTACHMENTS_S3_BUCKET"),
+            "location": env("ATTACHMENTS_S3_PREFIX"),  # a folder of a shared bucket
+            "endpoint_url": env("ATTACHMENTS_S3_ENDPOINT_URL") or None,  # None: AWS itself
+            "region_name": env("ATTACHMENTS_S3_REGION") or None,
+            "addressing_style": env("ATTACHMENTS_S3_ADDRESSING_STYLE") or None,
+            # None lets boto3 find the keys itself (AWS_ACCESS_KEY_ID…, an instance role).
+            "access_key": env("ATTACHMENTS_S3_ACCESS_KEY") or None,
+            "secret_key": env("ATTACHMENTS_S3_SECRET_KEY") or None,
+            # No ACL sent: an object gets the bucket's default, private to its owner. A canned
+            # ACL would also be refused by buckets whose ACLs are disabled (AWS's default).
+            "default_acl": None,
+            # Names are generated (uuid4): a clash must fail over to a new name, as on disk,
+            # never replace another ticket's file.
+            "file_overwrite": False,
+        },
+    }
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
