@@ -11,10 +11,13 @@ from .models import User
 
 
 class ThrottledEmailBackend(ModelBackend):
-    """Email + password, refused outright while the account or the address is throttled.
+    """Email + password, each check counted BEFORE the password is hashed, and refused outright
+    (unchecked) once the account or the address is over its limit.
 
-    Raising PermissionDenied stops every backend and fires `user_login_failed`, so the portal's
-    login, the admin's login and any other caller of `authenticate()` are all throttled.
+    This is the one place passwords are checked with a request: the portal's and the admin's
+    login forms, and « Mon compte » (current password for a password or e-mail change) all call
+    `authenticate()`. Raising PermissionDenied stops every backend and fires
+    `user_login_failed`; the form learns how long to wait from `throttle.refused_for(request)`.
     """
 
     def authenticate(
@@ -25,9 +28,13 @@ class ThrottledEmailBackend(ModelBackend):
         **kwargs: Any,
     ) -> User | None:
         email = username or kwargs.get("email") or ""
-        if request is not None and throttle.retry_after(email, throttle.client_ip(request)):
-            raise PermissionDenied("login throttled")
-        return super().authenticate(request, username=email, password=password, **kwargs)
+        # Without a request (a shell, a script) there is no one to hold back.
+        if request is not None and not throttle.password_check_allowed(request, email):
+            raise PermissionDenied("too many password attempts")
+        user = super().authenticate(request, username=email, password=password, **kwargs)
+        if request is not None and user is not None:
+            throttle.login_succeeded(email, throttle.client_ip(request))
+        return user
 
     def get_user(self, user_id: Any) -> User | None:
         """The signed-in user of every request, with the organisation the top bar shows: one

@@ -6,9 +6,10 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.forms import PasswordResetForm as BasePasswordResetForm
+from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -18,27 +19,27 @@ from .email_change import email_taken
 from .models import User, normalize_email
 
 
+def _minutes(seconds: int) -> int:
+    return max(1, math.ceil(seconds / 60))
+
+
 class ThrottledLoginMixin:
-    """Says plainly, before checking the password, that too many attempts were made."""
+    """Says plainly that too many attempts were made, when the backend refused to check."""
 
     request: Any
-    data: Any
 
-    def check_throttle(self) -> None:
-        email = str(self.data.get("username", ""))
-        if self.request is None or not email:
-            return
-        wait = throttle.retry_after(email, throttle.client_ip(self.request))
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        wait = throttle.refused_for(self.request)
         if wait:
-            minutes = max(1, math.ceil(wait / 60))
-            raise forms.ValidationError(
+            return forms.ValidationError(
                 gettext(
                     "Trop de tentatives de connexion. Réessayez dans %(minutes)s minute(s), "
                     "ou utilisez « Mot de passe oublié »."
                 ),
                 code="throttled",
-                params={"minutes": minutes},
+                params={"minutes": _minutes(wait)},
             )
+        return super().get_invalid_login_error()  # type: ignore[misc]
 
 
 class LoginForm(ThrottledLoginMixin, AuthenticationForm):
@@ -52,15 +53,47 @@ class LoginForm(ThrottledLoginMixin, AuthenticationForm):
         "inactive": _("Ce compte est désactivé. Contactez ATM."),
     }
 
-    def clean(self) -> dict[str, Any]:
-        self.check_throttle()
-        return super().clean()
-
 
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
-    def clean(self) -> dict[str, Any]:
-        self.check_throttle()
-        return super().clean()
+    pass
+
+
+def check_current_password(*, request: HttpRequest, user: User, password: str, wrong: str) -> None:
+    """The signed-in user's password, checked by `authenticate()` like a login: counted by the
+    same limiter (accounts.throttle), so « Mon compte » is no second way to guess it."""
+    checked = authenticate(request, username=user.email, password=password)
+    wait = throttle.refused_for(request)
+    if wait:
+        raise forms.ValidationError(
+            gettext(
+                "Trop de tentatives avec un mauvais mot de passe. Réessayez dans %(minutes)s "
+                "minute(s)."
+            ),
+            code="throttled",
+            params={"minutes": _minutes(wait)},
+        )
+    if checked is None or checked.pk != user.pk:
+        raise forms.ValidationError(wrong, code="password_incorrect")
+
+
+class AccountPasswordChangeForm(PasswordChangeForm):
+    """Django's form, with the current password checked through the limiter."""
+
+    def __init__(self, user: User, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+        # Several forms on one page: none of them grabs the focus on load.
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+
+    def clean_old_password(self) -> str:
+        old_password = str(self.cleaned_data["old_password"])
+        check_current_password(
+            request=self.request,
+            user=self.user,
+            password=old_password,
+            wrong=str(self.error_messages["password_incorrect"]),
+        )
+        return old_password
 
 
 class PasswordResetForm(BasePasswordResetForm):
@@ -99,9 +132,10 @@ class EmailChangeForm(forms.Form):
         help_text=_("Par sécurité, confirmez avec votre mot de passe."),
     )
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.request = request
 
     def clean_new_email(self) -> str:
         email = normalize_email(self.cleaned_data["new_email"])
@@ -114,9 +148,13 @@ class EmailChangeForm(forms.Form):
         return email
 
     def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError(gettext("Mot de passe incorrect."))
+        password = str(self.cleaned_data["password"])
+        check_current_password(
+            request=self.request,
+            user=self.user,
+            password=password,
+            wrong=gettext("Mot de passe incorrect."),
+        )
         return password
 
 

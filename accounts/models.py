@@ -188,3 +188,35 @@ class Invitation(models.Model):
         if self.expires_at <= timezone.now():
             return gettext("expirée")
         return gettext("valide")
+
+
+class EmailChange(models.Model):
+    """A pending change of address, made once its one-time link, mailed to the new address, is
+    confirmed. Only a SHA-256 hash of the token is stored.
+
+    The row makes the link single-use: it is consumed when confirmed, voided by any newer
+    request or by another confirmed change, and refused once the account's address is no longer
+    the one it was issued for.
+    """
+
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("utilisateur"),
+        on_delete=models.CASCADE,
+        related_name="email_changes",
+    )
+    old_email = models.EmailField(_("ancienne adresse"))
+    new_email = models.EmailField(_("nouvelle adresse"))
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("demandé le"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expire le"))
+    used_at = models.DateTimeField(_("confirmé le"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("annulé le"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("changement d'adresse e-mail")
+        verbose_name_plural = _("changements d'adresse e-mail")
+
+    def __str__(self) -> str:
+        return f"{self.old_email} → {self.new_email}"

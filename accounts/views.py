@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
@@ -16,9 +15,16 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from . import throttle
 from .access import client_required
-from .email_change import EmailChangeError, email_change_confirm, email_change_request
+from .email_change import (
+    EmailChangeError,
+    email_change_check,
+    email_change_confirm,
+    email_change_request,
+)
 from .forms import (
+    AccountPasswordChangeForm,
     EmailChangeForm,
     FirstPasswordForm,
     LanguageForm,
@@ -51,6 +57,14 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """« Mot de passe oublié ».
+
+    At most PASSWORD_RESET_THROTTLE_EMAIL_LIMIT mails per address and
+    PASSWORD_RESET_THROTTLE_IP_LIMIT requests per client IP in a window, so the form cannot flood
+    a mailbox. Beyond that nothing is sent and the answer is the same redirect as always: it
+    tells neither whether the account exists nor whether the cap was hit.
+    """
+
     template_name = "accounts/password_reset.html"
     form_class = PasswordResetForm
     email_template_name = "emails/password_reset.txt"
@@ -64,6 +78,11 @@ class PasswordResetView(auth_views.PasswordResetView):
             "site_url": settings.SITE_URL,
             "support_email": settings.SUPPORT_EMAIL,
         }
+        allowed = throttle.reset_mail_allowed(
+            form.cleaned_data["email"], throttle.client_ip(self.request)
+        )
+        if not allowed:
+            return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
 
 
@@ -114,10 +133,12 @@ def account(request: HttpRequest) -> HttpResponse:
     """« Mon compte »: four forms on one page, each posted with its own `action`."""
     user: User = request.user  # type: ignore[assignment]
     action = request.POST.get("action") if request.method == "POST" else None
-    password_form = PasswordChangeForm(user, request.POST if action == "password" else None)
-    # Several forms on one page: none of them grabs the focus on load.
-    password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
-    email_form = EmailChangeForm(request.POST if action == "email" else None, user=user)
+    password_form = AccountPasswordChangeForm(
+        user, request.POST if action == "password" else None, request=request
+    )
+    email_form = EmailChangeForm(
+        request.POST if action == "email" else None, user=user, request=request
+    )
     language_form = LanguageForm(request.POST if action == "language" else None, instance=user)
     notifications_form = NotificationsForm(
         request.POST if action == "notifications" else None, instance=user
@@ -167,19 +188,36 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/account.html", context, status=status)
 
 
+@never_cache
 def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link mailed to the new address. GET shows a « Confirmer » button and changes nothing
+    (mail scanners open links); the POST of that button applies the change, once."""
+    try:
+        change = email_change_check(token)
+    except EmailChangeError as error:
+        return _email_confirm_invalid(request, error)
+    if request.method != "POST":
+        # Perhaps not signed in here: the page speaks the account's language, as its mail did.
+        with translation.override(change.user.language):
+            response = render(request, "accounts/email_confirm.html", {"change": change})
+        response.headers["Content-Language"] = change.user.language
+        return response
     try:
         user = email_change_confirm(token=token)
     except EmailChangeError as error:
-        return render(
-            request,
-            "accounts/email_confirm_invalid.html",
-            {"message": error.message},
-            status=error.status,
-        )
+        return _email_confirm_invalid(request, error)
     messages.success(
         request, gettext("Votre adresse e-mail est désormais %(email)s.") % {"email": user.email}
     )
     if request.user.is_authenticated:
         return HttpResponseRedirect(reverse("accounts:account"))
     return HttpResponseRedirect(reverse("accounts:login"))
+
+
+def _email_confirm_invalid(request: HttpRequest, error: EmailChangeError) -> HttpResponse:
+    return render(
+        request,
+        "accounts/email_confirm_invalid.html",
+        {"message": error.message},
+        status=error.status,
+    )

@@ -188,6 +188,11 @@ LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
 LOGIN_THROTTLE_ACCOUNT_IP_LIMIT = env_int("LOGIN_THROTTLE_ACCOUNT_IP_LIMIT", 5)
 LOGIN_THROTTLE_ACCOUNT_LIMIT = env_int("LOGIN_THROTTLE_ACCOUNT_LIMIT", 20)
 LOGIN_THROTTLE_IP_LIMIT = env_int("LOGIN_THROTTLE_IP_LIMIT", 50)
+# « Mot de passe oublié » mails, counted in a fixed window per address and per client IP;
+# beyond the cap nothing is sent and the page says the same as always.
+PASSWORD_RESET_THROTTLE_WINDOW = env_int("PASSWORD_RESET_THROTTLE_WINDOW", 60 * 60)
+PASSWORD_RESET_THROTTLE_EMAIL_LIMIT = env_int("PASSWORD_RESET_THROTTLE_EMAIL_LIMIT", 3)
+PASSWORD_RESET_THROTTLE_IP_LIMIT = env_int("PASSWORD_RESET_THROTTLE_IP_LIMIT", 10)
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: trust REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Request bodies, in bytes (atm_support/middleware.py): a larger one gets a 413 before anything

@@ -1,7 +1,9 @@
 """Files attached to tickets and notes: checked on the way in, stored under generated names.
 
-Limits: MAX_FILES per submission, MAX_FILE_SIZE each, an allow-list of types checked by content
-and extension. Images are verified with Pillow and get a thumbnail.
+Limits: MAX_FILES per submission, MAX_FILE_SIZE each and MAX_FILES_TOTAL together, an allow-list
+of types checked by content and extension. Images are verified with Pillow and get a thumbnail;
+each may have MAX_IMAGE_PIXELS, and all those of a submission settings.MAX_IMAGE_PIXELS_PER_REQUEST
+together, counted from their headers before any is decoded.
 
 The checks trust nothing the browser sent: the type comes from the bytes (magic numbers read
 here, no libmagic), must agree with the extension, and anything a browser could run as a page
@@ -18,6 +20,7 @@ import io
 import logging
 import re
 import unicodedata
+import warnings
 import weakref
 import zipfile
 from collections.abc import Sequence
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -43,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 MAX_FILES = 10
 MAX_FILE_SIZE = 10 * 1024 * 1024
+# What one submission may bring in all (the request around it is capped at the same size by
+# atm_support.middleware, from settings.MAX_UPLOAD_REQUEST_BODY).
+MAX_FILES_TOTAL = 50 * 1024 * 1024
 MAX_NAME_LENGTH = 255
 # 50 megapixels is a 8660x5773 photo, beyond any screenshot or phone camera; decoding it costs
 # ~200 MB. Pillow itself refuses twice its limit while reading the header, before any pixel is
@@ -415,6 +422,75 @@ def inspect_upload(upload: UploadedFile) -> Inspection:
     )
 
 
+def _upload_size(upload: UploadedFile) -> int:
+    if upload.size is not None:
+        return upload.size
+    upload.seek(0, io.SEEK_END)
+    size = upload.tell()
+    upload.seek(0)
+    return size
+
+
+def _header_pixels(upload: UploadedFile) -> int | None:
+    """The pixels of an image, from its header alone (Image.open decodes none); None for what
+    is not an image of the format its extension announces, which inspect_upload refuses."""
+    file_type = IMAGE_TYPES.get(_extension(safe_name(upload.name)))
+    if file_type is None:
+        return None
+    try:
+        upload.seek(0)
+        with warnings.catch_warnings():
+            # Above MAX_IMAGE_PIXELS: refused by _check_image, also from its header.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(upload, formats=[file_type.image_format]) as image:
+                width, height = image.size
+    except Exception:  # hostile input: whatever the header parser trips on is not an image
+        return None
+    finally:
+        upload.seek(0)
+    pixels = width * height
+    return pixels if pixels <= MAX_IMAGE_PIXELS else None
+
+
+def _check_totals(files: Sequence[UploadedFile]) -> None:
+    """Refuse a submission too large in all, before any file is decoded: the total size, and the
+    pixels of its images (each one may have MAX_IMAGE_PIXELS; ten of them took 12 s to verify,
+    decode and shrink)."""
+    total_size = sum(_upload_size(upload) for upload in files)
+    if total_size > MAX_FILES_TOTAL:
+        raise forms.ValidationError(
+            _("Les fichiers joints font %(size)s Mo en tout : %(max)s Mo au plus par envoi.")
+            % {
+                "size": f"{total_size / (1024 * 1024):.1f}".replace(".", ","),
+                "max": MAX_FILES_TOTAL // (1024 * 1024),
+            },
+            code="files_too_large",
+        )
+    budget = int(settings.MAX_IMAGE_PIXELS_PER_REQUEST)
+    total_pixels = 0
+    beyond: list[str] = []
+    for upload in files:
+        pixels = _header_pixels(upload)
+        if pixels is None:
+            continue
+        total_pixels += pixels
+        if total_pixels > budget:
+            beyond.append(f"« {_shown(safe_name(upload.name))} »")
+    if beyond:
+        raise forms.ValidationError(
+            _(
+                "%(names)s : refusé, les images de cet envoi font %(total)s mégapixels en tout, "
+                "%(max)s au plus. Envoyez-les en plusieurs fois, ou réduites."
+            )
+            % {
+                "names": ", ".join(beyond),
+                "total": total_pixels // 1_000_000,
+                "max": budget // 1_000_000,
+            },
+            code="too_many_pixels",
+        )
+
+
 def validate_uploads(files: Sequence[UploadedFile]) -> list[UploadedFile]:
     """Return the files if every one is acceptable; raise ValidationError listing every refusal."""
     if len(files) > MAX_FILES:
@@ -424,6 +500,7 @@ def validate_uploads(files: Sequence[UploadedFile]) -> list[UploadedFile]:
             % {"count": len(files), "max": MAX_FILES},
             code="too_many_files",
         )
+    _check_totals(files)
     errors: list[forms.ValidationError] = []
     for upload in files:
         try:

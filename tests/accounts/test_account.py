@@ -80,7 +80,10 @@ def test_email_change_applies_only_after_the_link_is_followed(client, client_use
     [link] = [url for url in mail.links() if "/mon-compte/adresse/" in url]
     assert link.startswith(settings.SITE_URL + "/")
 
-    confirm = client.get(path_of(link))
+    assert client.get(path_of(link)).status_code == 200  # the « Confirmer » page
+    client_user.refresh_from_db()
+    assert client_user.email == "paul@boulangerie-martin.fr"
+    confirm = client.post(path_of(link))
     assert confirm.status_code == 302
     client_user.refresh_from_db()
     assert client_user.email == "paul.nouveau@example.fr"
@@ -88,7 +91,7 @@ def test_email_change_applies_only_after_the_link_is_followed(client, client_use
     [notice] = smtp.wait_for("paul@boulangerie-martin.fr")
     assert "paul.nouveau@example.fr" in notice.text
     # The link is single-use.
-    again = client.get(path_of(link))
+    again = client.post(path_of(link))
     assert again.status_code == 410
 
 

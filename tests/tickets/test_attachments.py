@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import io
 import re
 import struct
@@ -15,7 +16,7 @@ from django import forms
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.db import transaction
-from PIL import Image
+from PIL import Image, ImageFile, PngImagePlugin
 
 from tests.factories import ClientFactory, StaffFactory, make_ticket
 from tickets.attachments import (
@@ -449,7 +450,8 @@ def body(response: Any) -> bytes:
 def assert_file_headers(response: Any) -> None:
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
-    assert response["Cache-Control"] == "private"
+    # No browser or proxy keeps a signed-in user's file (atm_support/middleware.py).
+    assert response["Cache-Control"] == "private, no-store"
 
 
 @pytest.fixture
@@ -636,3 +638,79 @@ def test_a_stored_name_with_quotes_and_newlines_cannot_break_the_header(client, 
 )
 def test_content_disposition(name, inline, header):
     assert content_disposition(name, inline=inline) == header
+
+
+# --- Totals of one submission: size and image pixels, from the headers -----------------------
+
+
+@functools.cache
+def solid_png(width: int, height: int) -> bytes:
+    """A real PNG of width x height, one grey: a few kB for tens of megapixels."""
+    buffer = io.BytesIO()
+    Image.new("L", (width, height), color=128).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def decoding(monkeypatch) -> dict[str, int]:
+    """How many times Pillow verified or decoded an image (the costly work), counted around the
+    real methods."""
+    counts = {"verify": 0, "load": 0}
+    originals = {"verify": PngImagePlugin.PngImageFile.verify, "load": ImageFile.ImageFile.load}
+
+    def counting(name: str) -> Any:
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            counts[name] += 1
+            return originals[name](self, *args, **kwargs)
+
+        return method
+
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "verify", counting("verify"))
+    monkeypatch.setattr(ImageFile.ImageFile, "load", counting("load"))
+    return counts
+
+
+def test_ten_10_5_megapixel_images_are_refused_before_any_is_decoded(decoding):
+    png = solid_png(4200, 2500)
+    assert len(png) < 100_000
+    files = [upload(f"capture-{n:02}.png", png) for n in range(1, 11)]
+    messages = refusals(*files)
+    assert messages == [
+        "« capture-10.png » : refusé, les images de cet envoi font 105 mégapixels en tout, "
+        "100 au plus. Envoyez-les en plusieurs fois, ou réduites."
+    ]
+    assert decoding == {"verify": 0, "load": 0}
+
+
+def test_ten_49_megapixel_images_are_refused_before_any_is_decoded(decoding):
+    png = solid_png(7000, 7000)
+    files = [upload(f"scan-{n:02}.png", png) for n in range(1, 11)]
+    (message,) = refusals(*files)
+    # The first two fit in the 100 megapixels; the message names the eight others.
+    assert message.startswith("« scan-03.png », « scan-04.png », ")
+    assert "« scan-10.png » : refusé" in message
+    assert "« scan-02.png »" not in message
+    assert "490 mégapixels en tout, 100 au plus" in message
+    assert decoding == {"verify": 0, "load": 0}
+
+
+def test_images_within_the_pixel_budget_are_verified_each(settings, decoding):
+    settings.MAX_IMAGE_PIXELS_PER_REQUEST = 2 * 40 * 30
+    files = [upload("a.png", image_bytes()), upload("b.png", image_bytes())]
+    assert validate_uploads(files) == files
+    assert decoding["verify"] == 2
+    (message,) = refusals(*files, upload("c.png", image_bytes()))
+    assert message.startswith("« c.png » : refusé")
+
+
+def test_the_pixel_budget_counts_images_only(settings, decoding):
+    settings.MAX_IMAGE_PIXELS_PER_REQUEST = 40 * 30
+    files = [upload("a.png", image_bytes()), upload("facture.pdf", PDF), upload("x.txt", b"ok")]
+    assert validate_uploads(files) == files
+
+
+def test_files_over_50_mb_together_are_refused_with_the_total(decoding):
+    part = b"%PDF-1.7\n" + b"0" * (9 * 1024 * 1024)
+    files = [upload(f"export-{n}.pdf", part) for n in range(6)]
+    (message,) = refusals(*files)
+    assert message == "Les fichiers joints font 54,0 Mo en tout : 50 Mo au plus par envoi."

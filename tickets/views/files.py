@@ -84,7 +84,8 @@ def _serve(request: HttpRequest, pk: int, *, thumbnail: bool) -> HttpResponseBas
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = FILE_CSP
     response["Cross-Origin-Resource-Policy"] = "same-origin"
-    response["Cache-Control"] = "private"
+    # A signed-in user's file: kept by no proxy, nor by the browser once they leave.
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
