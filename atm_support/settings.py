@@ -254,6 +254,9 @@ if env("ATTACHMENTS_S3_BUCKET"):
             # Names are generated (uuid4): a clash must fail over to a new name, as on disk,
             # never replace another ticket's file.
             "file_overwrite": False,
+            # A file being served is first fetched whole: beyond 1 MiB, into a temporary file
+            # rather than the web worker's memory.
+            "max_memory_size": 1024 * 1024,
         },
     }
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
