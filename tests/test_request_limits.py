@@ -310,6 +310,15 @@ def gunicorn(django_db_setup: Any, django_db_blocker: Any, tmp_path: Path) -> It
         server.wait(timeout=10)
 
 
+def csrf_cookie(port: int) -> str:
+    """The Cookie header of a visitor who saw the login page: with it, the CSRF check of a POST
+    reads the body (without, it refuses the POST unread)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{LOGIN_URL}", timeout=5) as response:
+        cookies = response.headers.get_all("Set-Cookie") or []
+    csrf = next(c.split(";", 1)[0] for c in cookies if c.startswith("csrftoken="))
+    return f"Cookie: {csrf}\r\n"
+
+
 def stream_until_answered(port: int, head: bytes, chunks: Iterator[bytes]) -> tuple[int, bytes]:
     """Send `head`, then `chunks` while the server has not answered; (bytes of body sent, the
     start of the answer). The server answering while we still send is the point."""
@@ -346,7 +355,7 @@ def test_gunicorn_answers_413_to_a_200_mb_post_without_reading_it(gunicorn: int)
         "Content-Type: application/octet-stream\r\n\r\n"
     ).encode()
     head = (
-        f"POST {LOGIN_URL} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"POST {LOGIN_URL} HTTP/1.1\r\nHost: 127.0.0.1\r\n{csrf_cookie(gunicorn)}"
         f"Content-Type: {MULTIPART_CONTENT}\r\nContent-Length: {len(part) + total}\r\n\r\n"
     ).encode() + part
     sent, answer = stream_until_answered(gunicorn, head, zero_chunks(total))
@@ -358,7 +367,7 @@ def test_gunicorn_answers_413_to_a_200_mb_post_without_reading_it(gunicorn: int)
 @pytest.mark.django_db(transaction=True)
 def test_gunicorn_answers_411_to_a_chunked_post_without_reading_it(gunicorn: int) -> None:
     head = (
-        f"POST {LOGIN_URL} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"POST {LOGIN_URL} HTTP/1.1\r\nHost: 127.0.0.1\r\n{csrf_cookie(gunicorn)}"
         f"Content-Type: {MULTIPART_CONTENT}\r\nTransfer-Encoding: chunked\r\n\r\n"
     ).encode()
     size = 256 * 1024
