@@ -128,6 +128,7 @@ def environment(database: str, media: Path) -> dict[str, str]:
         "PRIVATE_MEDIA_ROOT": str(media),
         "ATTACHMENTS_S3_BUCKET": "",
         "REDIS_URL": "",
+        "CACHE_URL": "",
         "CELERY_BROKER_URL": "",
         "EMAIL_HOST": "",
         "DEBUG": "0",

@@ -13,6 +13,9 @@ removed long after its row is gone (tickets.orphans), so every file the dump poi
 the storage when the archive is made. The folder is written under a hidden name and renamed at
 the end: a backup cut short is never mistaken for a complete one.
 
+`attachments_copy` moves the files from one storage to another (local disk to an S3 bucket) under
+the same names, which are the ones the rows hold.
+
 A restoration goes into an empty database and an empty storage: checked first, refused with a
 message unless forced. Both files are checked against the manifest before anything is written.
 docs/operations.md gives the procedure and the drill that tests/test_backup_restore.py runs.
@@ -39,7 +42,7 @@ from django.core.files.storage import Storage, storages
 from django.db import connections
 from django.utils import timezone
 
-from . import pagecache
+from . import orphans, pagecache
 
 FORMAT = 1
 DATABASE_FILE = "database.dump"
@@ -221,6 +224,39 @@ def attachments_unpack(*, storage: Storage, path: Path, replace: bool = False) -
                 )
             count += 1
     return count
+
+
+@dataclass(frozen=True)
+class Copied:
+    copied: int
+    skipped: int
+    missing: list[str]  # files that attachment rows point to, in neither storage
+
+
+def attachments_copy(*, source: Storage, target: Storage) -> Copied:
+    """Copy the files of `source` that `target` lacks, under the same names (disk to bucket).
+
+    A file the target already has with the same size is left alone; with another size, it is an
+    error, never overwritten. Then every file an attachment row points to must be in the target:
+    the names of those that are not are returned.
+    """
+    copied = skipped = 0
+    for name in _stored_files(source):
+        if target.exists(name):
+            if target.size(name) != source.size(name):
+                raise BackupError(
+                    f"« {name} » existe déjà dans la cible avec une autre taille : rien n'est "
+                    "écrasé, vérifiez ce fichier à la main."
+                )
+            skipped += 1
+            continue
+        with source.open(name, "rb") as handle:
+            saved = target.save(name, handle)
+        if saved != name:
+            raise BackupError(f"« {name} » a été enregistré sous « {saved} » dans la cible.")
+        copied += 1
+    missing = sorted(name for name in orphans.referenced() if not target.exists(name))
+    return Copied(copied=copied, skipped=skipped, missing=missing)
 
 
 # --- Backup ------------------------------------------------------------------------------------

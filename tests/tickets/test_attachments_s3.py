@@ -9,6 +9,7 @@ the ATTACHMENTS_S3_* variables, read by running the settings file with them set.
 from __future__ import annotations
 
 import hashlib
+import io
 import runpy
 import secrets
 import socket
@@ -26,6 +27,7 @@ import boto3
 import pytest
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from storages.backends.s3 import S3Storage
 
 from tests.factories import CategoryFactory, ClientFactory
@@ -271,3 +273,52 @@ def test_a_backup_of_the_bucket_restores_into_another_empty_bucket(
     with pytest.raises(BackupError, match="Le stockage contient déjà"):
         attachments_unpack(storage=target, path=archive)
     assert attachments_unpack(storage=target, path=archive, replace=True) == 3
+
+
+def test_attachments_copy_moves_local_files_into_the_bucket_where_the_view_finds_them(
+    client: Any,
+    client_user: Any,
+    s3_endpoint: str,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    local = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": storage_from_settings(
+            monkeypatch, ATTACHMENTS_S3_BUCKET="", PRIVATE_MEDIA_ROOT=str(local)
+        ),
+    }
+    client.force_login(client_user)
+    ticket = report(client, *uploads())
+    pdf, png = Attachment.objects.filter(ticket=ticket).order_by("pk")
+    bucket = new_bucket(s3_endpoint)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": storage_from_settings(
+            monkeypatch,
+            ATTACHMENTS_S3_BUCKET=bucket,
+            ATTACHMENTS_S3_PREFIX=PREFIX,
+            ATTACHMENTS_S3_ENDPOINT_URL=s3_endpoint,
+            ATTACHMENTS_S3_REGION="eu-west-3",
+            **KEYS,
+        ),
+    }
+    assert client.get(f"/pieces-jointes/{pdf.pk}/").status_code == 404  # not in the bucket yet
+
+    output = io.StringIO()
+    call_command("attachments_copy", from_dir=str(local), stdout=output)
+
+    assert "3 fichier(s) copié(s), 0 déjà présent(s)" in output.getvalue()
+    assert body(client.get(f"/pieces-jointes/{pdf.pk}/")) == PDF
+    assert body(client.get(f"/pieces-jointes/{png.pk}/")) == PNG
+    again = io.StringIO()
+    call_command("attachments_copy", from_dir=str(local), stdout=again)
+    assert "0 fichier(s) copié(s), 3 déjà présent(s)" in again.getvalue()
+
+    # A file the rows point to but found nowhere is reported, the command fails.
+    (local / str(pdf.file.name)).unlink()
+    s3_client(s3_endpoint).delete_object(Bucket=bucket, Key=f"{PREFIX}/{pdf.file.name}")
+    with pytest.raises(CommandError, match=f"1 fichier.*manquent.*{pdf.file.name}"):
+        call_command("attachments_copy", from_dir=str(local), stdout=io.StringIO())
