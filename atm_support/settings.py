@@ -141,11 +141,17 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
-if REDIS_URL:
+# Django's cache (kept pages, sessions' copies, throttle counts) may have a Redis of its own: one
+# bounded by maxmemory with LRU eviction (docker-compose.yml `cache`), while the broker's Redis
+# never evicts, so that a full cache can never drop a Celery message. What eviction takes costs
+# a query (sessions are in the database too) or a render; a throttle count, touched at each
+# attempt, is among the last to go.
+CACHE_URL = env("CACHE_URL", REDIS_URL)
+if CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "atm_support.cache.RedisCache",  # one client per pool: see the module
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "atm"),
         }
     }
@@ -157,7 +163,7 @@ else:
 
 # Rendered client pages kept until a write changes them (tickets/pagecache.py). Every process
 # that writes must share the cache, so it is on by default only with Redis.
-PAGE_CACHE = env_bool("PAGE_CACHE", bool(REDIS_URL))
+PAGE_CACHE = env_bool("PAGE_CACHE", bool(CACHE_URL))
 # At most this long (seconds) for a write made outside the application (a manual SQL fix).
 PAGE_CACHE_TIMEOUT = env_int("PAGE_CACHE_TIMEOUT", 600)
 

@@ -1,10 +1,14 @@
-"""docker-compose.yml, the Dockerfile and .env.example, checked against the project they run.
+"""docker-compose.yml, the Dockerfile, deploy/nginx.conf and .env.example, checked against the
+project they run.
 
 Docker is not needed: the files are parsed. Every program a service starts must exist in the project
 and accept the options given (gunicorn's target, the Celery app and sub-command, manage.py
 commands); every environment variable they set, and every one .env.example lists, must be one that
-atm_support/settings.py reads. The last tests feed deliberate mistakes to the same checks, to show
-that a renamed module or a misspelt variable does make them fail. No database is used.
+atm_support/settings.py reads. The two Redis are told apart (the broker never evicts, the cache is
+bounded and evicts), and nginx, parsed with crossplane (and checked by `nginx -t` where nginx is
+installed), forwards to gunicorn with a body limit above the application's own. The last tests feed
+deliberate mistakes to the same checks, to show that a renamed module, a misspelt variable, an
+evicting broker or a tight nginx limit does make them fail. No database is used.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ import json
 import operator
 import re
 import shlex
+import shutil
+import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import click
+import crossplane
 import pytest
 import yaml
 from celery import Celery
@@ -38,8 +45,9 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ENV_EXAMPLE = ROOT / ".env.example"
 SETTINGS_FILE = ROOT / "atm_support" / "settings.py"
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 
-SERVICES = {"db", "redis", "web", "worker", "beat"}
+SERVICES = {"db", "redis", "cache", "web", "worker", "beat", "nginx"}
 APP_SERVICES = ("web", "worker", "beat")
 # What each application service must start, as labelled by check_program().
 EXPECTED_PROGRAMS = {
@@ -320,10 +328,150 @@ def env_example() -> list[tuple[str, str, str]]:
     return entries
 
 
+# --- the two Redis and nginx --------------------------------------------------------------------
+
+
+def redis_options(service: Mapping[str, Any]) -> dict[str, list[str]]:
+    """`redis-server --name value...` as {name: values}: what the server runs with."""
+    command = service.get("command")
+    assert command, "a Redis service without a command runs with Redis's defaults"
+    (argv,) = command_lines(command)
+    assert Path(argv[0]).name == "redis-server", argv
+    options: dict[str, list[str]] = {}
+    name = ""
+    for arg in argv[1:]:
+        if arg.startswith("--"):
+            name = arg[2:].lower()
+            options[name] = []
+        else:
+            assert name, f"redis-server: {arg!r} belongs to no option"
+            options[name].append(arg)
+    return options
+
+
+_REDIS_UNITS = {
+    "": 1,
+    "k": 1000,
+    "kb": 1024,
+    "m": 1000**2,
+    "mb": 1024**2,
+    "g": 1000**3,
+    "gb": 1024**3,
+}
+
+
+def redis_bytes(value: str) -> int:
+    """A Redis memory size (`256mb`, `1gb`, `100000`) in bytes, as redis.conf reads it."""
+    match = re.fullmatch(r"(\d+)([kmg]b?)?", value.strip().lower())
+    assert match, f"not a Redis memory size: {value!r}"
+    return int(match.group(1)) * _REDIS_UNITS[match.group(2) or ""]
+
+
+def check_broker_redis(options: Mapping[str, list[str]]) -> None:
+    """Celery's messages are never evicted, and survive a restart."""
+    assert options.get("maxmemory-policy") == ["noeviction"], (
+        f"the broker's Redis may evict queued tasks: {options.get('maxmemory-policy')}"
+    )
+    assert options.get("appendonly") == ["yes"] or options.get("save", [""]) != [""], (
+        "the broker's Redis keeps nothing on disk: a restart loses the queue"
+    )
+
+
+def check_cache_redis(options: Mapping[str, list[str]]) -> None:
+    """Django's cache has a memory bound, and room is made by evicting any key."""
+    (maxmemory,) = options.get("maxmemory") or ["0"]
+    assert redis_bytes(maxmemory) > 0, "the cache's Redis has no memory bound"
+    (policy,) = options.get("maxmemory-policy") or ["noeviction"]
+    # volatile-* only evicts keys with a timeout: the page cache's generations have none.
+    assert policy.startswith("allkeys-"), f"the cache's Redis evicts with {policy}"
+
+
+def nginx_config(path: Path = NGINX_CONF) -> list[dict[str, Any]]:
+    """The directives of an nginx configuration file, parsed by crossplane (NGINX's parser)."""
+    assert path.is_file(), f"{path} does not exist"
+    payload = crossplane.parse(str(path), single=True, comments=False)
+    assert payload["status"] == "ok", payload["errors"]
+    parsed: list[dict[str, Any]] = payload["config"][0]["parsed"]
+    return parsed
+
+
+def directives(block: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [directive for directive in block if directive["directive"] == name]
+
+
+def nginx_servers(config: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    (http,) = directives(config, "http")
+    servers = [server["block"] for server in directives(http["block"], "server")]
+    assert servers, "nginx has no server"
+    return servers
+
+
+def nginx_effective(
+    config: list[dict[str, Any]], name: str, location: list[dict[str, Any]], server: list[Any]
+) -> list[str] | None:
+    """A directive's arguments in a location: its own, else its server's, else http's."""
+    (http,) = directives(config, "http")
+    for block in (location, server, http["block"]):
+        found = directives(block, name)
+        if found:
+            args: list[str] = found[-1]["args"]
+            return args
+    return None
+
+
+def nginx_locations(server: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    return {" ".join(loc["args"]): loc["block"] for loc in directives(server, "location")}
+
+
+def nginx_upstream(location: list[dict[str, Any]]) -> str:
+    """Where a location proxies to, `$variable` targets read from its `set`."""
+    (proxy_pass,) = directives(location, "proxy_pass")
+    target = str(proxy_pass["args"][0])
+    if target.startswith("$"):
+        values = {d["args"][0]: d["args"][1] for d in directives(location, "set")}
+        assert target in values, f"proxy_pass {target} is set nowhere in its location"
+        target = values[target]
+    return target
+
+
+def nginx_bytes(value: str) -> int:
+    """An nginx size (`55m`, `512k`, `1g`, `1048576`) in bytes."""
+    match = re.fullmatch(r"(\d+)([kmg]?)", value.strip().lower())
+    assert match, f"not an nginx size: {value!r}"
+    return int(match.group(1)) * 1024 ** " kmg".index(match.group(2) or " ")
+
+
+def upload_limit() -> int:
+    """MAX_UPLOAD_REQUEST_BODY as the application runs in Compose: its environment, else the
+    default settings.py reads it with."""
+    web = environment(load_compose()["services"]["web"])
+    if web.get("MAX_UPLOAD_REQUEST_BODY"):
+        return int(web["MAX_UPLOAD_REQUEST_BODY"])
+    reads = settings_env_reads(SETTINGS_FILE.read_text())
+    assert "MAX_UPLOAD_REQUEST_BODY" in reads, "settings.py reads no MAX_UPLOAD_REQUEST_BODY"
+    default = documented_default(*reads["MAX_UPLOAD_REQUEST_BODY"])
+    assert default, "MAX_UPLOAD_REQUEST_BODY has no literal default"
+    return int(default)
+
+
+def check_nginx_body_size(config: list[dict[str, Any]], limit: int) -> None:
+    """Every location takes a body the application would take, and cuts one far beyond it."""
+    for server in nginx_servers(config):
+        for path, location in nginx_locations(server).items():
+            (size,) = nginx_effective(config, "client_max_body_size", location, server) or ["1m"]
+            allowed = nginx_bytes(size)
+            assert allowed != 0, f"nginx {path}: client_max_body_size 0 takes any body"
+            assert allowed >= limit, (
+                f"nginx {path} refuses bodies above {allowed} bytes, the application takes "
+                f"{limit}: users would get nginx's English 413 instead of the French one"
+            )
+            assert allowed < 2 * limit, f"nginx {path}: {allowed} bytes is far above {limit}"
+
+
 # --- the tests -------------------------------------------------------------------------------
 
 
-def test_compose_defines_the_five_services() -> None:
+def test_compose_defines_every_service() -> None:
     services = load_compose()["services"]
     assert set(services) >= SERVICES
 
@@ -348,13 +496,29 @@ def test_service_programs_exist_in_the_project(name: str) -> None:
     assert labels == EXPECTED_PROGRAMS[name]
 
 
-def test_web_publishes_the_port_gunicorn_binds() -> None:
-    web = load_compose()["services"]["web"]
+def test_nginx_publishes_the_portal_and_forwards_to_the_port_gunicorn_binds() -> None:
+    services = load_compose()["services"]
+    web, nginx = services["web"], services["nginx"]
     argv = next(a for a in command_lines(web["command"]) if Path(a[0]).name == "gunicorn")
     binds = parse_gunicorn(argv[1:]).bind
     assert binds == ["0.0.0.0:8000"], binds
-    published = {str(port).rsplit(":", 1)[-1] for port in web.get("ports", [])}
-    assert "8000" in published, f"web publishes {web.get('ports')}"
+    assert not web.get("ports"), "web is reached through nginx only: it publishes no port"
+    mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in nginx["volumes"]}
+    assert (ROOT / mounts["/etc/nginx/nginx.conf"]).resolve() == NGINX_CONF
+    config = nginx_config()
+    listens = {
+        d["args"][0].rsplit(":", 1)[-1]
+        for server in nginx_servers(config)
+        for d in directives(server, "listen")
+    }
+    published = [tuple(str(port).rsplit(":", 1)) for port in nginx.get("ports", [])]
+    assert ("8000", "80") in published, f"http://localhost:8000: nginx publishes {published}"
+    for _host, container in published:
+        assert container in listens, f"nginx publishes {container}, listens on {listens}"
+    for server in nginx_servers(config):
+        for path, location in nginx_locations(server).items():
+            upstream = urlsplit(nginx_upstream(location))
+            assert (upstream.hostname, str(upstream.port)) == ("web", "8000"), (path, upstream)
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -385,6 +549,15 @@ def test_environment_points_at_the_compose_services() -> None:
         db_env["POSTGRES_DB"],
     )
     assert urlsplit(env["REDIS_URL"]).hostname == "redis"
+    # Celery's broker (CELERY_BROKER_URL, by default REDIS_URL) and Django's cache (CACHE_URL,
+    # by default REDIS_URL) in two Redis: the cache's eviction must never drop a task.
+    broker = urlsplit(env.get("CELERY_BROKER_URL") or env["REDIS_URL"])
+    cache = urlsplit(env.get("CACHE_URL") or env["REDIS_URL"])
+    assert broker.hostname == "redis"
+    assert cache.hostname == "cache"
+    assert broker.hostname != cache.hostname
+    for url in (broker, cache):
+        assert url.port == 6379
     assert env["DEBUG"].strip().lower() not in {"1", "true", "yes", "on"}, "DEBUG must be off"
     media = env["PRIVATE_MEDIA_ROOT"]
     for name in ("web", "worker"):
@@ -397,10 +570,91 @@ def test_app_services_wait_for_healthy_db_and_redis() -> None:
     services = load_compose()["services"]
     assert "pg_isready" in str(services["db"]["healthcheck"]["test"])
     assert "redis-cli" in str(services["redis"]["healthcheck"]["test"])
+    assert "redis-cli" in str(services["cache"]["healthcheck"]["test"])
     for name in APP_SERVICES:
         depends = services[name]["depends_on"]
-        for dependency in ("db", "redis"):
+        for dependency in ("db", "redis", "cache"):
             assert depends[dependency]["condition"] == "service_healthy", (name, dependency)
+    assert services["nginx"]["depends_on"]["web"]["condition"] == "service_healthy"
+
+
+def test_every_dependency_waited_for_has_a_healthcheck() -> None:
+    services = load_compose()["services"]
+    for name, service in services.items():
+        depends = service.get("depends_on") or {}
+        assert isinstance(depends, dict), f"{name}: depends_on without conditions"
+        for dependency, condition in depends.items():
+            assert condition["condition"] == "service_healthy", (name, dependency)
+            test = services[dependency].get("healthcheck", {}).get("test")
+            assert test, f"{name} waits for {dependency}, which has no healthcheck"
+            assert test != ["NONE"], f"{name} waits for {dependency}, whose healthcheck is off"
+
+
+def test_web_healthcheck_reaches_the_port_gunicorn_binds() -> None:
+    web = load_compose()["services"]["web"]
+    test = web["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"], test
+    code = test[3]
+    ast.parse(code)  # a typo would leave web unhealthy, and nginx waiting for ever
+    assert "('127.0.0.1', 8000)" in code, code
+
+
+def test_broker_redis_never_evicts_and_keeps_its_queue() -> None:
+    redis = load_compose()["services"]["redis"]
+    check_broker_redis(redis_options(redis))
+    mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in redis["volumes"]}
+    assert mounts.get("/data") in (load_compose().get("volumes") or {}), "a named volume on /data"
+
+
+def test_cache_redis_is_bounded_and_evicts_any_key() -> None:
+    options = redis_options(load_compose()["services"]["cache"])
+    check_cache_redis(options)
+    assert redis_bytes(options["maxmemory"][0]) == 256 * 1024**2  # as README and .env.example say
+
+
+def test_nginx_takes_the_bodies_the_application_takes() -> None:
+    check_nginx_body_size(nginx_config(), upload_limit())
+
+
+def test_nginx_tells_the_application_who_the_client_is() -> None:
+    """X-Forwarded-For appended by nginx, and the application trusts exactly that one entry."""
+    config = nginx_config()
+    for server in nginx_servers(config):
+        for path, location in nginx_locations(server).items():
+            headers = {
+                d["args"][0].lower(): d["args"][1]
+                for d in directives(location, "proxy_set_header")
+                or directives(server, "proxy_set_header")
+            }
+            assert headers.get("x-forwarded-for") == "$proxy_add_x_forwarded_for", path
+            assert headers.get("host") in {"$http_host", "$host:$server_port"}, path
+            if path == "/":
+                assert "x-forwarded-proto" in headers, path
+    env = environment(load_compose()["services"]["web"])
+    assert env["TRUSTED_PROXY_COUNT"] == "1", "one proxy, nginx, appends to X-Forwarded-For"
+    for server in nginx_servers(config):
+        for path, location in nginx_locations(server).items():
+            (buffering,) = nginx_effective(config, "proxy_request_buffering", location, server) or [
+                "on"
+            ]
+            assert buffering == "on", f"nginx {path}: a slow upload would hold a gunicorn worker"
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+def test_nginx_accepts_its_configuration(tmp_path: Path) -> None:
+    """`nginx -t` on the file, its cache directory moved under tmp_path: the test writes nothing
+    outside it (nginx -t creates the cache directories it names)."""
+    text = NGINX_CONF.read_text()
+    assert "/var/cache/nginx/" in text
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text.replace("/var/cache/nginx/", f"{tmp_path}/"))
+    result = subprocess.run(
+        ["nginx", "-t", "-q", "-p", f"{tmp_path}/", "-e", "/dev/stderr", "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_dockerfile_cmd_serves_atm_support_wsgi() -> None:
@@ -485,6 +739,47 @@ def test_env_example_documents_each_variable_and_its_fixed_default() -> None:
 def test_program_check_rejects_mistakes(argv: list[str]) -> None:
     with pytest.raises(AssertionError):
         check_program(argv)
+
+
+def test_redis_checks_reject_an_evicting_broker_and_an_unbounded_cache() -> None:
+    check_broker_redis({"maxmemory-policy": ["noeviction"], "appendonly": ["yes"]})
+    with pytest.raises(AssertionError, match="evict"):
+        check_broker_redis({"maxmemory-policy": ["allkeys-lru"], "appendonly": ["yes"]})
+    with pytest.raises(AssertionError, match="evict"):
+        check_broker_redis({"appendonly": ["yes"]})  # no policy given: ask for it
+    with pytest.raises(AssertionError, match="restart"):
+        check_broker_redis({"maxmemory-policy": ["noeviction"], "save": [""]})
+    check_cache_redis({"maxmemory": ["256mb"], "maxmemory-policy": ["allkeys-lfu"]})
+    with pytest.raises(AssertionError, match="no memory bound"):
+        check_cache_redis({"maxmemory-policy": ["allkeys-lru"]})
+    with pytest.raises(AssertionError, match="volatile-lru"):
+        check_cache_redis({"maxmemory": ["1gb"], "maxmemory-policy": ["volatile-lru"]})
+    assert redis_bytes("256mb") == 268435456
+    assert redis_bytes("1k") == 1000
+
+
+@pytest.mark.parametrize(
+    ("server", "message"),
+    [
+        pytest.param("client_max_body_size 10m;", "refuses bodies above", id="below-the-app"),
+        pytest.param("", "refuses bodies above", id="nginx-default-1m"),
+        pytest.param("client_max_body_size 0;", "takes any body", id="unlimited"),
+        pytest.param("client_max_body_size 1g;", "far above", id="far-above"),
+        pytest.param(
+            "client_max_body_size 55m; location /files/ { client_max_body_size 2m; }",
+            "/files/ refuses",
+            id="one-location-below",
+        ),
+    ],
+)
+def test_nginx_body_check_rejects_a_mistake(tmp_path: Path, server: str, message: str) -> None:
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        f"events {{}} http {{ server {{ listen 80; {server} location / {{ proxy_pass x; }} }} }}"
+    )
+    with pytest.raises(AssertionError, match=message):
+        check_nginx_body_size(nginx_config(conf), 50 * 1024 * 1024)
+    assert nginx_bytes("55m") == 55 * 1024 * 1024
 
 
 def test_env_check_rejects_a_misspelt_variable() -> None:

@@ -31,7 +31,8 @@ lost by the cache (eviction, restart) can never come back to an old value and it
 `PAGE_CACHE_TIMEOUT` bounds what a write outside the application (a manual SQL fix) could leave.
 
 The cache must be shared by every process that writes (web, Celery worker, commands): the page
-cache is on when `REDIS_URL` is set, off otherwise (`PAGE_CACHE`).
+cache is on when the cache is Redis (`CACHE_URL`, by default `REDIS_URL`), off otherwise
+(`PAGE_CACHE`).
 """
 
 from __future__ import annotations
