@@ -104,6 +104,9 @@ MIDDLEWARE = [
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.AdminReservedForStaffMiddleware",
+    # process_view, after CsrfViewMiddleware's (atm_support/input_guards.py).
+    "atm_support.input_guards.RejectNulBytesMiddleware",
+    "atm_support.input_guards.AdminSelectionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
