@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.forms import AdminPasswordChangeForm as DjangoAdminPasswordChangeForm
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.forms import PasswordResetForm as BasePasswordResetForm
@@ -76,14 +77,16 @@ def check_current_password(*, request: HttpRequest, user: User, password: str, w
         raise forms.ValidationError(wrong, code="password_incorrect")
 
 
-class AccountPasswordChangeForm(PasswordChangeForm):
-    """Django's form, with the current password checked through the limiter."""
+class ThrottledOldPasswordMixin:
+    """Django's password change forms, with the current password checked through the limiter."""
+
+    user: User
+    error_messages: dict[str, Any]
+    cleaned_data: dict[str, Any]
 
     def __init__(self, user: User, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
-        super().__init__(user, *args, **kwargs)
+        super().__init__(user, *args, **kwargs)  # type: ignore[call-arg]
         self.request = request
-        # Several forms on one page: none of them grabs the focus on load.
-        self.fields["old_password"].widget.attrs.pop("autofocus", None)
 
     def clean_old_password(self) -> str:
         old_password = str(self.cleaned_data["old_password"])
@@ -94,6 +97,19 @@ class AccountPasswordChangeForm(PasswordChangeForm):
             wrong=str(self.error_messages["password_incorrect"]),
         )
         return old_password
+
+
+class AccountPasswordChangeForm(ThrottledOldPasswordMixin, PasswordChangeForm):
+    """« Mon compte »."""
+
+    def __init__(self, user: User, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
+        super().__init__(user, *args, request=request, **kwargs)
+        # Several forms on one page: none of them grabs the focus on load.
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+
+
+class AdminOwnPasswordChangeForm(ThrottledOldPasswordMixin, DjangoAdminPasswordChangeForm):
+    """The admin's « Modifier mon mot de passe » (accounts.views.AdminOwnPasswordChangeView)."""
 
 
 class PasswordResetForm(BasePasswordResetForm):

@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import AdminLoginForm
+from accounts.views import AdminOwnPasswordChangeView
 from health.views import health
 
 admin.site.site_header = _("ATM Support — administration")
@@ -23,6 +24,12 @@ def favicon(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("favicon.ico", favicon),
     path("sante/", health, name="health"),  # uptime monitors, no account (docs/operations.md)
+    # Ahead of the admin's own view, which checks the current password with no limit.
+    path(
+        "admin/password_change/",
+        admin.site.admin_view(AdminOwnPasswordChangeView.as_view()),
+        name="admin_own_password_change",
+    ),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("tickets.urls")),

@@ -155,3 +155,16 @@ def test_a_mangled_link_is_refused(client, token):
     ):
         assert response.status_code == 404
         assert "n'est pas valide" in text(response)
+
+
+def test_the_confirm_page_speaks_the_accounts_language(client, client_user, smtp):
+    client_user.language = User.Language.ENGLISH
+    client_user.save()
+    client.force_login(client_user)
+    link = request_change(client, smtp, NEW)
+
+    page = Client().get(link)  # another browser, not signed in
+
+    assert page.headers["Content-Language"] == "en"
+    assert "Your ATM Support account will now use the address" in text(page)
+    assert ">Confirm<" in text(page)

@@ -69,15 +69,15 @@ class Gunicorn:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        wait_until(self._ready, timeout=60, what=f"gunicorn\n{self.log_tail()}")
+        wait_until(self._ready, timeout=120, what=f"gunicorn\n{self.log_tail()}")
 
     def _ready(self) -> bool:
         assert self.proc is not None
         if self.proc.poll() is not None:
             raise AssertionError(f"gunicorn exited\n{self.log_tail()}")
         try:
-            return requests.get(self.url + "/connexion/", timeout=5).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(self.url + "/connexion/", timeout=10).status_code == 200
+        except (requests.ConnectionError, requests.Timeout):  # still booting, on a busy machine
             return False
 
     def stop(self) -> None:

@@ -162,3 +162,38 @@ def test_attempts_are_counted_atomically(backend, settings):
     assert all(0 < wait <= settings.LOGIN_THROTTLE_WINDOW for wait in waits if wait)
     [account_ip, account, ip] = throttle.login_counters("paul@boulangerie-martin.fr", "203.0.113.9")
     assert [throttle.counted(c) for c in (account_ip, account, ip)] == [5, 5, 5]
+
+
+def test_admin_own_password_change_is_locked_after_the_limit(client, staff_user, settings):
+    client.force_login(staff_user)
+    form = "/admin/password_change/"
+    assert client.get(form).status_code == 200
+    for _ in range(settings.LOGIN_THROTTLE_ACCOUNT_IP_LIMIT):
+        wrong = client.post(
+            form,
+            {"old_password": "x", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        )
+        assert "Votre ancien mot de passe est incorrect" in text(wrong)
+
+    response = client.post(
+        form,
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+    assert response.status_code == 200
+    assert "Trop de tentatives avec un mauvais mot de passe" in text(response)
+    staff_user.refresh_from_db()
+    assert staff_user.check_password(PASSWORD)
+
+
+def test_admin_own_password_change_still_works(client, staff_user):
+    client.force_login(staff_user)
+    response = client.post(
+        "/admin/password_change/",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/password_change/done/"
+    staff_user.refresh_from_db()
+    assert staff_user.check_password(NEW_PASSWORD)
+    assert client.get("/admin/").status_code == 200  # this session kept
