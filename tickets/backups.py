@@ -30,7 +30,6 @@ import re
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -161,24 +160,11 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _stored_files(storage: Storage, folder: str = "") -> Iterator[str]:
-    """Every file name of the storage under `folder`, recursively (nothing for a missing root)."""
-    try:
-        directories, files = storage.listdir(folder)
-    except FileNotFoundError:
-        return
-    prefix = f"{folder}/" if folder else ""
-    for name in sorted(files):
-        yield prefix + name
-    for directory in sorted(directories):
-        yield from _stored_files(storage, prefix + directory)
-
-
 def attachments_archive(*, storage: Storage, path: Path, mtime: datetime) -> int:
     """Write every file of `storage` into the tar at `path`; the number of files."""
     count = 0
     with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as archive:
-        for name in _stored_files(storage):
+        for name in orphans.stored_files(storage):
             with storage.open(name, "rb") as handle:
                 info = tarfile.TarInfo(name)
                 # The size the storage reports for the opened file (no second request on S3).
@@ -241,7 +227,7 @@ def attachments_copy(*, source: Storage, target: Storage) -> Copied:
     the names of those that are not are returned.
     """
     copied = skipped = 0
-    for name in _stored_files(source):
+    for name in orphans.stored_files(source):
         if target.exists(name):
             if target.size(name) != source.size(name):
                 raise BackupError(
@@ -384,7 +370,7 @@ def backup_restore(*, source: Path, force: bool = False) -> Restored:
             "son contenu par la sauvegarde, relancez avec --force."
         )
     storage = storages["default"]
-    present = next(_stored_files(storage), None)
+    present = next(orphans.stored_files(storage), None)
     if present is not None and not force:
         raise BackupError(
             f"Le stockage des pièces jointes n'est pas vide (il contient « {present} ») : "

@@ -28,14 +28,21 @@ class Orphan:
     size: int
 
 
-def _files(storage: Storage, folder: str) -> Iterator[str]:
-    if not storage.exists(folder):
+def stored_files(storage: Storage, folder: str = "") -> Iterator[str]:
+    """Every file name under `folder` (the whole storage by default), recursively.
+
+    Listed, not tested with exists(): an S3 bucket has no folders, only keys sharing a prefix,
+    and exists("attachments") is false there however many files it holds.
+    """
+    try:
+        directories, files = storage.listdir(folder)
+    except FileNotFoundError:  # a local folder not created yet
         return
-    directories, files = storage.listdir(folder)
-    for name in files:
-        yield f"{folder}/{name}"
-    for directory in directories:
-        yield from _files(storage, f"{folder}/{directory}")
+    prefix = f"{folder}/" if folder else ""
+    for name in sorted(files):
+        yield prefix + name
+    for directory in sorted(directories):
+        yield from stored_files(storage, prefix + directory)
 
 
 def referenced() -> set[str]:
@@ -52,7 +59,7 @@ def find_orphans(*, older_than: timedelta = GRACE, now: datetime | None = None) 
     storage = storages["default"]
     cutoff = (now or timezone.now()) - older_than
     # Listed before the rows are read: a file whose row commits in between is seen referenced.
-    candidates = [name for folder in FOLDERS for name in _files(storage, folder)]
+    candidates = [name for folder in FOLDERS for name in stored_files(storage, folder)]
     known = referenced()
     return [
         Orphan(name, storage.size(name))

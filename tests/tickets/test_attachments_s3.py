@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,14 @@ import pytest
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from storages.backends.s3 import S3Storage
 
 from tests.factories import CategoryFactory, ClientFactory
 from tests.tickets.test_attachments import PDF, image_bytes
 from tests.tickets.test_report_form import valid_post
 from tests.utils import text
+from tickets import orphans
 from tickets.backups import BackupError, attachments_archive, attachments_unpack
 from tickets.models import Attachment, Ticket
 
@@ -322,3 +325,24 @@ def test_attachments_copy_moves_local_files_into_the_bucket_where_the_view_finds
     s3_client(s3_endpoint).delete_object(Bucket=bucket, Key=f"{PREFIX}/{pdf.file.name}")
     with pytest.raises(CommandError, match=f"1 fichier.*manquent.*{pdf.file.name}"):
         call_command("attachments_copy", from_dir=str(local), stdout=io.StringIO())
+
+
+def test_the_orphan_sweep_finds_and_deletes_orphans_in_the_bucket(
+    client: Any, client_user: Any, bucket: str, s3_endpoint: str
+) -> None:
+    """A bucket has no directories: the sweep must list keys by prefix, not test a folder."""
+    client.force_login(client_user)
+    ticket = report(client, *uploads())
+    kept = {f"{PREFIX}/{name}" for name in orphans.referenced()}
+    storages["default"].save("attachments/999/orphelin", io.BytesIO(b"sans ligne"))
+    later = timezone.now() + timedelta(hours=2)
+
+    found = orphans.purge_orphans(now=later)
+
+    assert [orphan.name for orphan in found] == ["attachments/999/orphelin"]
+    keys = {
+        item["Key"] for item in s3_client(s3_endpoint).list_objects_v2(Bucket=bucket)["Contents"]
+    }
+    assert keys == kept
+    assert len(kept) == 3
+    assert Attachment.objects.filter(ticket=ticket).count() == 2
