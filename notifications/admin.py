@@ -20,6 +20,7 @@ STATUS_COLOURS = {
     Status.SENT: "#2f7d32",
     Status.FAILED: "#b42318",
     Status.CANCELLED: "#7b8794",
+    Status.NO_ACCESS: "#9a5b00",
 }
 
 
@@ -95,7 +96,10 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
         if skipped:
             self.message_user(
                 request,
-                gettext("Les notifications déjà envoyées ou en attente n'ont pas été renvoyées."),
+                gettext(
+                    "Les notifications déjà envoyées, en attente ou dont le destinataire n'a "
+                    "plus accès au ticket n'ont pas été renvoyées."
+                ),
                 messages.INFO,
             )
 

@@ -32,10 +32,14 @@ from tickets.models import State
 from . import conf
 from .emails import MessageSender, send_templated_email
 from .models import Event, Notification, Status
+from .selectors import access_refused
 
 logger = logging.getLogger(__name__)
 
 TEMPLATE = "ticket_notification"
+
+# The start of last_error on a Status.NO_ACCESS row; the reason follows.
+NO_ACCESS = "Destinataire sans accès au ticket au moment de l'envoi"
 
 # The colours of the states, as in static/css (e-mail clients ignore style sheets: inline it).
 STATE_COLOURS = {
@@ -55,6 +59,7 @@ class Outcome(StrEnum):
     RETRY = "retry"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    NO_ACCESS = "no_access"  # the recipient may no longer read it: Status.NO_ACCESS
 
 
 @dataclass(frozen=True)
@@ -187,15 +192,23 @@ def send_locked(
     row: Any,
     *,
     undeliverable: str,
+    without_access: str = "",
     template: str,
     context: Callable[[Any], dict[str, Any]],
     headers: Callable[[Any], dict[str, str]],
     connection: MessageSender | None,
     label: str,
 ) -> tuple[Delivery, float | None]:
-    """Send a row `lock_queued` gave, or cancel it when `undeliverable` says why not; record
-    the outcome on the row. Also returns when the SMTP server accepted the mail (monotonic), for
-    the caller to measure the duplicate window up to its COMMIT."""
+    """Send a row `lock_queued` gave; record the outcome on the row. Not sent: NO_ACCESS when
+    `without_access` says why the recipient may no longer read it, CANCELLED when `undeliverable`
+    says why it cannot leave. Also returns when the SMTP server accepted the mail (monotonic),
+    for the caller to measure the duplicate window up to its COMMIT."""
+    if without_access:
+        # Not a failure: nothing to retry, and « Renvoyer » leaves it alone (outbox.requeue).
+        row.status, row.last_error = Status.NO_ACCESS, f"{NO_ACCESS} : {without_access}"
+        row.save(update_fields=["status", "last_error"])
+        logger.info("%s %s not sent: %s", label, row.pk, row.last_error)
+        return Delivery(Outcome.NO_ACCESS), None
     if undeliverable:
         row.status, row.last_error = Status.CANCELLED, undeliverable
         row.save(update_fields=["status", "last_error"])
@@ -228,6 +241,7 @@ def deliver(notification_id: int, *, connection: MessageSender | None = None) ->
         row.event = _events.get(row.event_id)
         delivery, accepted_at = send_locked(
             row,
+            without_access=_without_access(row),
             undeliverable=_undeliverable(row),
             template=TEMPLATE,
             context=notification_context,
@@ -240,15 +254,23 @@ def deliver(notification_id: int, *, connection: MessageSender | None = None) ->
     return Delivery(Outcome.SENT, unrecorded=time.monotonic() - accepted_at)
 
 
-def _undeliverable(row: Notification) -> str:
-    """Re-checked at sending time: the recipient may have changed since the event."""
+def _without_access(row: Notification) -> str:
+    """The recipients' rule again, at sending time: since the event, the recipient may have
+    been deactivated, moved to another organisation or made a client (a ticket never changes
+    organisation, so the cached event's is right)."""
     user = row.recipient
-    if not user.is_active:
-        return "Destinataire désactivé."
-    if not user.email:
+    return access_refused(
+        is_active=user.is_active,
+        is_staff=user.is_staff,
+        organisation_id=user.organisation_id,
+        ticket_organisation_id=row.event.ticket.organisation_id,
+        private=row.event.is_private,
+    )
+
+
+def _undeliverable(row: Notification) -> str:
+    if not row.recipient.email:
         return "Destinataire sans adresse e-mail."
-    if row.event.is_private and not user.is_staff:
-        return "Note privée : réservée à l'équipe ATM."
     return ""
 
 

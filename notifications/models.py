@@ -78,6 +78,9 @@ class Status(models.TextChoices):
     SENT = "sent", _("envoyé")
     FAILED = "failed", _("échec")
     CANCELLED = "cancelled", _("annulé")
+    # The recipient could no longer read what the mail shows when it was due (deactivated, moved
+    # to another organisation, no longer staff for a private note): never sent, never resent.
+    NO_ACCESS = "no_access", _("sans accès au ticket")
 
 
 class Notification(models.Model):

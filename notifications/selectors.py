@@ -26,6 +26,29 @@ class Recipient(NamedTuple):
     reason: Reason
 
 
+def access_refused(
+    *,
+    is_active: bool,
+    is_staff: bool,
+    organisation_id: int | None,
+    ticket_organisation_id: int,
+    private: bool,
+) -> str:
+    """Why a user may not read an event of a ticket, "" when they may: the portal's rule
+    (tickets.selectors.tickets_visible_to, notes_visible_to). Checked when the recipients are
+    chosen and again when the mail leaves, since a user can change in between. The reason is
+    kept in the outbox row's last_error, which staff read in French."""
+    if not is_active:
+        return "compte désactivé."
+    if is_staff:
+        return ""
+    if private:
+        return "note privée, réservée à l'équipe ATM."
+    if organisation_id != ticket_organisation_id:
+        return "il n'est pas de l'organisation du ticket."
+    return ""
+
+
 def recipients_for(
     *, ticket: TicketFacts, actor_id: int | None, private: bool = False
 ) -> list[Recipient]:
@@ -55,7 +78,13 @@ def recipients_for(
     for pk, is_staff, organisation_id in users:
         if pk == actor_id:
             continue
-        if not is_staff and (private or organisation_id != ticket.organisation_id):
+        if access_refused(
+            is_active=True,  # filtered above
+            is_staff=is_staff,
+            organisation_id=organisation_id,
+            ticket_organisation_id=ticket.organisation_id,
+            private=private,
+        ):
             continue
         if pk == ticket.handler_id:
             reason = Reason.HANDLER

@@ -171,6 +171,6 @@ def test_a_recipient_deactivated_before_sending_is_skipped(cast, smtp):
     cast.commenter.is_active = False
     cast.commenter.save()
 
-    assert deliver(row_for(cast.commenter).pk).outcome == Outcome.CANCELLED
+    assert deliver(row_for(cast.commenter).pk).outcome == Outcome.NO_ACCESS
     assert not smtp.to(cast.commenter.email)
-    assert row_for(cast.commenter).status == Status.CANCELLED
+    assert row_for(cast.commenter).status == Status.NO_ACCESS
