@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from .email_change import email_changes_void
 from .invitations import InviteRefused, invitation_create, invitation_send, invite_client
 from .models import Invitation, Organisation, User
 
@@ -181,6 +182,8 @@ class UserAdmin(BaseUserAdmin):
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data:
+            email_changes_void(user=obj)
         if change and "is_active" in form.changed_data and not obj.is_active:
             closed = end_sessions({obj.pk})
             messages.info(

@@ -49,6 +49,12 @@ def _void_pending(*, user: User, now: datetime, keep: EmailChange | None = None)
     pending.update(voided_at=now)
 
 
+def email_changes_void(*, user: User) -> None:
+    """The address was changed another way (staff, in the admin): pending links no longer hold,
+    even if the old address is set back later."""
+    _void_pending(user=user, now=timezone.now())
+
+
 def email_change_request(*, user: User, new_email: str) -> str:
     """Mail a confirmation link to `new_email`, voiding any earlier one; nothing changes until
     it is confirmed. Returns the link."""

@@ -168,3 +168,27 @@ def test_the_confirm_page_speaks_the_accounts_language(client, client_user, smtp
     assert page.headers["Content-Language"] == "en"
     assert "Your ATM Support account will now use the address" in text(page)
     assert ">Confirm<" in text(page)
+
+
+def test_an_address_edited_by_staff_voids_the_pending_link(client, client_user, staff_user, smtp):
+    """Even when staff set the old address back: the link was for a state that is gone."""
+    client.force_login(client_user)
+    link = request_change(client, smtp, NEW)
+    admin = Client()
+    admin.force_login(staff_user)
+    url = f"/admin/accounts/user/{client_user.pk}/change/"
+    fields = {
+        "first_name": "",
+        "last_name": "",
+        "language": "fr",
+        "organisation": client_user.organisation_id,
+        "is_active": "on",
+    }
+    for email in ("paul.staff@example.fr", OLD):
+        assert admin.post(url, {**fields, "email": email}).status_code == 302
+    assert email_of(client_user) == OLD
+
+    response = client.post(link)
+
+    assert response.status_code == 410
+    assert email_of(client_user) == OLD
