@@ -106,7 +106,19 @@ class Browser:
         except Exception:  # reported by the test, with the thread's traceback
             answer.error = traceback.format_exc()
 
+    def read(self, path: str, barrier: threading.Barrier, errors: list[str]) -> None:
+        """Wait with the others, then load the page a few times while the notes go in."""
+        try:
+            barrier.wait(timeout=30)
+            for _ in range(READS):
+                status = self.http.get(self.base + path, timeout=60).status_code
+                if status != 200:
+                    errors.append(f"GET {path}: {status}")
+        except Exception:
+            errors.append(traceback.format_exc())
 
+
+READS = 4
 ROUNDS = 5  # tickets answered twice at once: one race could be won by chance, five rarely
 
 
@@ -126,12 +138,13 @@ def test_two_notes_at_once_on_a_feedback_ticket_change_its_state_once(live_serve
     ]
     people = {reporter.pk: Browser(live_server.url, reporter)}
     people[colleague.pk] = Browser(live_server.url, colleague)
+    reader = Browser(live_server.url, reporter)  # the reporter's other tab
 
     for ticket in tickets:
         path = ticket.get_absolute_url()
         tokens = {pk: browser.open(path) for pk, browser in people.items()}
         answers = {pk: Answer() for pk in people}
-        barrier = threading.Barrier(len(people))
+        barrier = threading.Barrier(len(people) + 1)
         threads = [
             threading.Thread(
                 target=browser.post_note,
@@ -139,6 +152,10 @@ def test_two_notes_at_once_on_a_feedback_ticket_change_its_state_once(live_serve
             )
             for pk, browser in people.items()
         ]
+        # The reporter's other tab reloads the page meanwhile (200 each time); afterwards, every
+        # tab's page shows both notes, whatever the page cache kept during the race.
+        read_errors: list[str] = []
+        threads.append(threading.Thread(target=reader.read, args=(path, barrier, read_errors)))
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -148,6 +165,11 @@ def test_two_notes_at_once_on_a_feedback_ticket_change_its_state_once(live_serve
         for pk, answer in answers.items():
             assert answer.error == "", answer.error
             assert (answer.status, answer.location) == (302, f"{path}#notes"), (pk, answer)
+        assert read_errors == [], read_errors[0]
+        for browser in (*people.values(), reader):
+            page = browser.http.get(live_server.url + path, timeout=30).text
+            assert all(f"Réponse de {pk}" in page for pk in people), "a note missing from the page"
+            assert "Affecté" in page
 
         ticket.refresh_from_db()
         notes = list(Note.objects.filter(ticket=ticket).order_by("pk"))
