@@ -537,3 +537,12 @@ def test_without_a_broker_it_says_so_and_stays_up(client: Client, without_broker
         "status": "ok",
         "detail": "sans worker : les tâches s'exécutent dans le processus web",
     }
+
+
+@pytest.mark.django_db
+def test_plain_http_probe_is_not_redirected_to_https(settings: Any, fresh_heartbeat: None) -> None:
+    """A healthcheck inside the container speaks HTTP to gunicorn, behind SECURE_HTTPS=1 too."""
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()  # its middleware is built at the first request, with these settings
+    assert client.get("/connexion/").status_code == 301  # every other page goes to HTTPS
+    assert client.get(URL).status_code == 200
