@@ -4,10 +4,11 @@ another one (« Cabinet Durand »), an anonymous visitor and a member of staff, 
 
 The matrix is built from `get_resolver()`, admin included: a pattern that the tables below do
 not describe fails with « URL sans cas de test de cloisonnement : <name> », so a new URL cannot
-be forgotten. The other organisation's client must get a refusal (404, 403, 405, the admin's
-login form) or a page of their own, never a byte of the first organisation's data, and change
-none of it; an anonymous visitor is sent to a login page; staff are let into the admin and sent
-there from the portal.
+be forgotten. The other organisation's client must get a refusal (404, 405, a redirect out of
+the admin) or a page of their own, never a word of the first organisation's data, and change none
+of it; an anonymous visitor is sent to a login page; staff are let into the admin and sent there
+from the portal. The admin's patterns need no case of their own (all are refused to clients),
+but their arguments do. `test_matrix_covers_the_urlconf_and_only_it` prints the matrix's size.
 """
 
 from __future__ import annotations
@@ -392,10 +393,6 @@ class Pattern:
     key: str  # namespace:name, or the route of an unnamed pattern
     route: str  # as Django joins it (ResolverMatch.route)
     chain: tuple[URLPattern | URLResolver, ...]
-
-    @property
-    def arguments(self) -> list[str]:
-        return [name for p in self.chain for name in p.pattern.regex.groupindex]
 
 
 def _join(route: str, more: str) -> str:
