@@ -20,7 +20,7 @@ CHROMIUM ?= /usr/bin/chromium
 
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: help install run test lint format chromium axe screenshots clean
+.PHONY: help install run test lint format debs chromium axe screenshots clean
 
 help:
 	@echo "make run    install into .venv, migrate, load the demo and serve the portal"
@@ -43,13 +43,20 @@ install: $(STAMP)
 run: install
 	@bash scripts/serve.sh
 
-chromium:
-	@if [ ! -x "$(CHROMIUM)" ]; then \
-	  echo "Chromium is missing: installing Debian's package (apt-get install chromium)"; \
+# Debian packages the suite needs, each as "a file it installs:the package": Chromium for the
+# browser tests, nginx for `nginx -t` on deploy/nginx.conf. Installed only when missing.
+DEBS := $(CHROMIUM):chromium /usr/sbin/nginx:nginx-light
+
+debs:
+	@missing=; for d in $(DEBS); do [ -e "$${d%%:*}" ] || missing="$$missing $${d#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Missing Debian packages, installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null \
-	    || { echo "ERROR: could not install chromium; browser tests need $(CHROMIUM)"; exit 1; }; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null \
+	    || { echo "ERROR: could not install$$missing (apt-get install -y$$missing)"; exit 1; }; \
 	fi
+
+chromium: debs
 
 # axe-core, for the accessibility checks of the browser tests (package.json, exact version).
 $(AXE): package.json package-lock.json
@@ -72,12 +79,12 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install chromium axe lint
+test: install debs axe lint
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) STATIC_MANIFEST=0 \
 	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The guide's walk writes every step to var/screenshots/; a few of them illustrate docs/guide.md.
-screenshots: install chromium axe
+screenshots: install debs axe
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) STATIC_MANIFEST=0 \
 	  $(VENV)/bin/pytest -q tests/e2e/test_guide.py
 	$(PY) -m tests.e2e.docs_images
