@@ -9,6 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# PostgreSQL's client for `manage.py backup` / `restore` (pg_dump, pg_restore): Debian's, whose major
+# version (17 on this base) is the server's in docker-compose.yml, as the backup requires.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client \
+ && rm -rf /var/lib/apt/lists/*
+
 # Runtime dependencies first, from pyproject.toml alone, so that this layer is rebuilt only when
 # they change. The project itself is no package (`packages = []`): it runs from /app.
 # (README.md* rather than README.md: pyproject.toml names it, but the build must not need it.)
