@@ -120,7 +120,8 @@ def _ping(url: str) -> Check:
         url,
         socket_connect_timeout=timeout,
         socket_timeout=timeout,
-        # redis-py retries a timed-out command 10 times by default: one try, bounded.
+        # One try: a redis.Redis(host=...) built without `retry` retries a timeout up to ten
+        # times with backoff (14 s for a 1 s timeout, measured); from_url does not, today.
         retry=Retry(NoBackoff(), 0),
     )
     start = time.perf_counter()
