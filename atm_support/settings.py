@@ -107,6 +107,8 @@ MIDDLEWARE = [
     # process_view, after CsrfViewMiddleware's (atm_support/input_guards.py).
     "atm_support.input_guards.RejectNulBytesMiddleware",
     "atm_support.input_guards.AdminSelectionMiddleware",
+    # After MessageMiddleware: an oversized admin search is dropped with a message.
+    "atm_support.admin_search.AdminSearchBoundsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

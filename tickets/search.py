@@ -12,11 +12,36 @@ notes' subquery looks in the queryset's organisation only (`Note.organisation`, 
 (organisation, text)): its cost follows the organisation, not the whole installation (« facture »
 on 200,000 tickets / 1,000,000 notes: 67 ms reading every organisation's matching notes before).
 The search runs once per page: the paginator reads the matching ids once (tickets.paging).
+
+What is typed never reaches `websearch_to_tsquery` as typed (`search_text`): PostgreSQL fails
+on some ordinary input, a pasted separator line (« ------ ») for one, each `-` being a NOT
+stacked on the next, more than 32 of them « tsquery stack too small »; and a few thousand words
+exhaust its recursion. So the text is rebuilt from what can be searched, keeping the syntax the
+box offers (words, « "une phrase" », « -sans », « ou OR autre »):
+
+- NFC first (a Mac may send « é » as « e » + accent), control and invisible characters are
+  spaces;
+- a word is a run of letters and digits, joined inside by `- . @ / _` or an apostrophe
+  (« mise-à-jour », « 3.2 », « lea@example.fr », « l'écran »); every other character separates
+  words and is dropped, so a token of punctuation alone (« ---- », « !!( », an emoji) gives
+  nothing;
+- a `-` right before a word or a quote means « sans » (several are one), once per term; a dash
+  alone or before punctuation is punctuation (« - facture » is « facture »); a token that gives
+  several words (« facture(impayée) ») is searched as the phrase of them;
+- `OR` is kept between two terms only; « or » as a word is never searched (PostgreSQL would
+  take it for the operator);
+- at most MAX_SEARCH_WORDS words: a bounded number of index lookups per search.
+
+The form (TicketFilterForm.clean_q) says in French when nothing searchable is left
+(« Rien à chercher… ») or when there are too many words, and keeps the text in the box; its
+length is bounded too (200 characters). text_search itself, for any other caller, searches the
+first MAX_SEARCH_WORDS words and finds nothing for a text with none.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -30,6 +55,7 @@ from django.db.models.expressions import Col, Expression
 from django.db.models.functions import Cast, Lower
 from django.db.models.lookups import Exact
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -83,11 +109,93 @@ def scoped_organisation(queryset: QuerySet[Ticket]) -> int | None:
     return None
 
 
+# --- what is typed, made searchable ---------------------------------------------------------
+
+MAX_SEARCH_LENGTH = 200
+MAX_SEARCH_WORDS = 32
+# « -mot » or « -"une phrase" » (the dashes right before a letter, a digit or a quote), then a
+# quoted phrase (its closing quote may be missing) or a token up to a space or a quote.
+_TOKEN = re.compile(r'(?:(?P<neg>-+)(?=[^\W_]|"))?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))')
+# Letters and digits, with the joiners PostgreSQL's parser keeps inside a word.
+_WORD = re.compile(r"[^\W_]+(?:[-.'\u2019@/_][^\W_]+)*")
+_OR = "or"
+
+
+def _visible(text: str) -> str:
+    """NFC, with control, format (zero-width…) and unassigned characters made spaces."""
+    text = unicodedata.normalize("NFC", text)
+    return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+
+
+def _words(text: str) -> list[str]:
+    return [word for word in _WORD.findall(text) if word.lower() != _OR]
+
+
+@dataclass(frozen=True)
+class SearchText:
+    """The typed text rebuilt for `websearch_to_tsquery`: `query` ("" when nothing is left)."""
+
+    query: str
+    words: int
+
+
+def search_text(typed: str, *, max_words: int | None = None) -> SearchText:
+    """`typed` as a query PostgreSQL always parses (see the module's docstring)."""
+    parts: list[str] = []  # terms, and "OR" between two of them
+    words = 0
+    for match in _TOKEN.finditer(_visible(typed)):
+        phrase, word = match.group("phrase"), match.group("word")
+        if phrase is None and not match.group("neg") and word.lower() == _OR:
+            if parts and parts[-1] != "OR":
+                parts.append("OR")
+            continue
+        found = _words(phrase if phrase is not None else word)
+        if not found:
+            continue
+        if max_words is not None and words + len(found) > max_words:
+            found = found[: max_words - words]
+            if not found:
+                break
+        words += len(found)
+        term = found[0] if len(found) == 1 and phrase is None else '"' + " ".join(found) + '"'
+        parts.append(("-" if match.group("neg") else "") + term)
+    while parts and parts[-1] == "OR":
+        parts.pop()
+    return SearchText(" ".join(parts), words)
+
+
+def search_too_long(typed: str) -> str | None:
+    """Why a staff search box refuses `typed` (more than 200 characters or 32 words), or None.
+
+    The admin's searches are substring searches (`icontains`), which any text suits; only their
+    size is bounded: each word is one more condition on every searched column.
+    """
+    if len(typed) > MAX_SEARCH_LENGTH:
+        return gettext(
+            "Recherche ignorée : %(count)s caractères ; %(limit)s caractères au plus."
+        ) % {
+            "count": len(typed),
+            "limit": MAX_SEARCH_LENGTH,
+        }
+    words = len(typed.split())
+    if words > MAX_SEARCH_WORDS:
+        return gettext("Recherche ignorée : %(count)s mots ; %(limit)s mots au plus.") % {
+            "count": words,
+            "limit": MAX_SEARCH_WORDS,
+        }
+    return None
+
+
 def text_search(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
     """Tickets whose text fields or public notes contain `text`, or whose number it is."""
     text = text.strip()
     if not text:
         return queryset
+    searched = search_text(text, max_words=MAX_SEARCH_WORDS).query
+    number = typed_number(text)
+    if not searched:
+        # Nothing to look for in the text (« ---- »): only the number, if it is one.
+        return queryset.filter(number=number) if number is not None else queryset.none()
     # A narrowing, never a widening: the result is still `queryset.filter(...)`, so tenancy holds
     # even if the organisation cannot be read from the queryset (the notes of all are searched).
     notes = Note.objects.filter(is_private=False)
@@ -100,7 +208,7 @@ def text_search(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
     by_text: QuerySet[Any]
     by_note: QuerySet[Any]
     if connections[queryset.db].vendor == "postgresql":
-        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        query = SearchQuery(searched, search_type="websearch", config=SEARCH_CONFIG)
         # Scoped by `queryset` (organisation, state…): PostgreSQL can then AND the GIN index with
         # the organisation's, and recheck only that organisation's rows for a very common word.
         by_text = queryset.alias(document=ticket_document()).filter(document=query)
@@ -113,7 +221,6 @@ def text_search(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
         by_text = queryset.filter(contains)
         by_note = notes.filter(text__icontains=text)
     match = Q(pk__in=by_text.values("pk")) | Q(pk__in=by_note.values("ticket_id"))
-    number = typed_number(text)
     if number is not None:
         match |= Q(number=number)
     # The match is the costly part: the page's count and rows come from one reading of its ids.
@@ -221,7 +328,7 @@ class TicketFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Texte"),
         required=False,
-        max_length=200,
+        max_length=MAX_SEARCH_LENGTH,
         help_text=_("Résumé, description, étapes, informations, notes ou numéro du ticket."),
         widget=forms.TextInput(attrs={"type": "search"}),
     )
@@ -305,6 +412,27 @@ class TicketFilterForm(forms.Form):
                     css = widget.attrs.get("class", "")
                     if "is-invalid" not in css:
                         widget.attrs["class"] = f"{css} is-invalid".strip()
+
+    def clean_q(self) -> str:
+        typed: str = self.cleaned_data["q"]
+        if not typed or typed_number(typed) is not None:
+            return typed
+        searched = search_text(typed)
+        if not searched.query:
+            raise ValidationError(
+                _(
+                    "Rien à chercher dans ce texte : saisissez au moins un mot (des lettres ou "
+                    "des chiffres) ou un numéro de ticket."
+                ),
+                code="nothing_to_search",
+            )
+        if searched.words > MAX_SEARCH_WORDS:
+            raise ValidationError(
+                _("Ce texte contient %(count)s mots ; %(limit)s mots au plus."),
+                code="too_many_words",
+                params={"count": searched.words, "limit": MAX_SEARCH_WORDS},
+            )
+        return typed
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

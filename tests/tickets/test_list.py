@@ -757,7 +757,10 @@ def test_search_expressions_match_the_gin_indexes(queryset, index):
     query = SearchQuery("imprimante", search_type="websearch", config=SEARCH_CONFIG)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-    plan = queryset().filter(document=query).explain()
+    # Unordered: the expression is the point. Ordered by -number, once earlier tests have grown
+    # the GIN index (big documents inserted, rolled back, not yet vacuumed), PostgreSQL may
+    # prefer walking the number index and filtering, which says nothing about the expression.
+    plan = queryset().filter(document=query).order_by().explain()
     assert f"Bitmap Index Scan on {index}" in plan, plan
 
 
