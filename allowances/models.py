@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 from notifications.models import Status
+from tickets.limits import ERROR_MAX, MEMO_MAX, TextLimit, length_check
 from tickets.models import AppendOnly
 
 FIRST_DAY = models.Q(period__day=1)
@@ -36,7 +37,10 @@ class AllowanceRevision(AppendOnly):
     )
     minutes_per_month = models.PositiveIntegerField(_("minutes par mois"))
     effective_from = models.DateField(_("à compter du mois"))
-    memo = models.TextField(_("motif"), blank=True)
+    # One line read on a statement (tickets/limits.py).
+    memo = models.TextField(
+        _("motif"), blank=True, max_length=MEMO_MAX, validators=[TextLimit(MEMO_MAX)]
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("par"),
@@ -55,6 +59,7 @@ class AllowanceRevision(AppendOnly):
             models.CheckConstraint(
                 condition=models.Q(effective_from__day=1), name="revision_starts_on_first_day"
             ),
+            length_check(model="revision", field="memo", limit=MEMO_MAX),
         ]
         indexes = [
             models.Index(fields=["organisation", "effective_from"], name="revision_org_from"),
@@ -105,7 +110,10 @@ class LedgerEntry(AppendOnly):
         blank=True,
         related_name="ledger_entries",
     )
-    memo = models.TextField(_("motif"), blank=True)
+    # One line read on a statement (tickets/limits.py).
+    memo = models.TextField(
+        _("motif"), blank=True, max_length=MEMO_MAX, validators=[TextLimit(MEMO_MAX)]
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("par"),
@@ -140,6 +148,7 @@ class LedgerEntry(AppendOnly):
                 ),
                 name="ledger_entry_shape",
             ),
+            length_check(model="ledger", field="memo", limit=MEMO_MAX),
         ]
         indexes = [
             # Covering (PostgreSQL): the Accueil's balance, this month's credit and last month's
@@ -261,7 +270,10 @@ class AllowanceMail(models.Model):
     due_at = models.DateTimeField(_("prévu le"), default=timezone.now)
     sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
     sent_to = models.EmailField(_("envoyé à"), blank=True)
-    last_error = models.TextField(_("dernière erreur"), blank=True)
+    # notifications.delivery cuts the error it records to this.
+    last_error = models.TextField(
+        _("dernière erreur"), blank=True, max_length=ERROR_MAX, validators=[TextLimit(ERROR_MAX)]
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -278,6 +290,7 @@ class AllowanceMail(models.Model):
                 condition=models.Q(level_change__isnull=False),
                 name="allowance_mail_one_warning",
             ),
+            length_check(model="allowance_mail", field="last_error", limit=ERROR_MAX),
         ]
         indexes = [
             models.Index(

@@ -13,6 +13,7 @@ from accounts.models import User
 
 from .attachments import AttachmentsField
 from .editing import DETAIL_FIELDS
+from .limits import NOTE_MAX, LongTextField, limit_help
 from .models import OPEN_STATES, Category, Note, Ticket
 
 
@@ -51,6 +52,12 @@ class TicketAdminForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 6}),
             "steps_to_reproduce": forms.Textarea(attrs={"rows": 3}),
             "additional_information": forms.Textarea(attrs={"rows": 3}),
+        }
+        # The limit said with the count, the text kept whole (tickets/limits.py).
+        field_classes = {
+            "description": LongTextField,
+            "steps_to_reproduce": LongTextField,
+            "additional_information": LongTextField,
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -97,6 +104,7 @@ class NewNoteForm(forms.ModelForm):
             "is_private": _("Ni affichée ni envoyée au client, pas plus que ses fichiers."),
         }
         widgets = {"text": forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField"})}
+        field_classes = {"text": LongTextField}
 
 
 class Resolution(TextChoices):
@@ -114,7 +122,13 @@ class Resolution(TextChoices):
 class ActionNoteForm(forms.Form):
     """The note a bulk action writes on each ticket it moves (the question, the answer)."""
 
-    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 5, "cols": 80}))
+    text = LongTextField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        # Room for the line ResolveForm writes at the head of the note.
+        max_length=NOTE_MAX - 100,
+        help_text=limit_help(NOTE_MAX - 100),
+    )
     minutes_spent = forms.IntegerField(
         label=_("Temps passé (minutes), par ticket"), min_value=0, initial=0, required=False
     )

@@ -3,9 +3,19 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .attachments import AttachmentsField
+from .limits import (
+    ADDITIONAL_INFORMATION_MAX,
+    DESCRIPTION_MAX,
+    NOTE_MAX,
+    STEPS_MAX,
+    LongTextField,
+    limit_help,
+    limit_sentence,
+)
 from .models import Category, Ticket
 
 
@@ -48,12 +58,28 @@ class TicketReportForm(forms.ModelForm):
             "summary": _(
                 "L'objet de la demande en quelques mots, comme un titre (128 caractères au plus)."
             ),
-            "description": _("Le détail de la demande."),
-            "steps_to_reproduce": _("Les étapes effectuées qui conduisent à l'anomalie constatée."),
-            "additional_information": _(
-                "Toute information utile au suivi, par exemple la personne à contacter si ce "
-                "n'est pas vous."
+            # The original sentence, then its limit (« 20 000 caractères au plus. »).
+            "description": format_lazy(
+                "{} {}", _("Le détail de la demande."), limit_sentence(DESCRIPTION_MAX, log=True)
             ),
+            "steps_to_reproduce": format_lazy(
+                "{} {}",
+                _("Les étapes effectuées qui conduisent à l'anomalie constatée."),
+                limit_sentence(STEPS_MAX),
+            ),
+            "additional_information": format_lazy(
+                "{} {}",
+                _(
+                    "Toute information utile au suivi, par exemple la personne à contacter si ce "
+                    "n'est pas vous."
+                ),
+                limit_sentence(ADDITIONAL_INFORMATION_MAX),
+            ),
+        }
+        field_classes = {
+            "description": LongTextField,
+            "steps_to_reproduce": LongTextField,
+            "additional_information": LongTextField,
         }
         widgets = {
             "summary": forms.TextInput(attrs={"maxlength": 128}),
@@ -78,10 +104,11 @@ class TicketReportForm(forms.ModelForm):
 class NoteForm(forms.Form):
     """A client's note on the ticket page; `reopen` also reopens a Résolu ticket."""
 
-    text = forms.CharField(
+    text = LongTextField(
         label=_("Ajouter une note"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=20000,
+        max_length=NOTE_MAX,
+        help_text=limit_help(NOTE_MAX),
     )
     attachments = AttachmentsField()
 

@@ -12,6 +12,17 @@ from django.utils.encoding import force_str
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .limits import (
+    ADDITIONAL_INFORMATION_MAX,
+    DESCRIPTION_MAX,
+    HISTORY_VALUE_MAX,
+    NOTE_MAX,
+    STEPS_MAX,
+    TextLimit,
+    length_check,
+    limit_help,
+)
+
 
 class Category(models.Model):
     """A kind of request (Anomalie, Question...) managed by staff; retired ones stay on tickets."""
@@ -128,9 +139,27 @@ class Ticket(models.Model):
         _("priorité"), choices=Priority.choices, default=Priority.NORMAL
     )
     summary = models.CharField(_("résumé"), max_length=128)
-    description = models.TextField(_("description"))
-    steps_to_reproduce = models.TextField(_("étapes pour reproduire"), blank=True)
-    additional_information = models.TextField(_("informations complémentaires"), blank=True)
+    # Bounded so that the search's document always fits a tsvector (tickets/limits.py).
+    description = models.TextField(
+        _("description"),
+        max_length=DESCRIPTION_MAX,
+        validators=[TextLimit(DESCRIPTION_MAX)],
+        help_text=limit_help(DESCRIPTION_MAX),
+    )
+    steps_to_reproduce = models.TextField(
+        _("étapes pour reproduire"),
+        blank=True,
+        max_length=STEPS_MAX,
+        validators=[TextLimit(STEPS_MAX)],
+        help_text=limit_help(STEPS_MAX),
+    )
+    additional_information = models.TextField(
+        _("informations complémentaires"),
+        blank=True,
+        max_length=ADDITIONAL_INFORMATION_MAX,
+        validators=[TextLimit(ADDITIONAL_INFORMATION_MAX)],
+        help_text=limit_help(ADDITIONAL_INFORMATION_MAX),
+    )
     state = models.CharField(_("état"), max_length=20, choices=State.choices, default=State.NEW)
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
     updated_at = models.DateTimeField(_("mis à jour le"), default=timezone.now)
@@ -144,6 +173,13 @@ class Ticket(models.Model):
         ordering = ["-number"]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
+        constraints = [
+            length_check(model="ticket", field="description", limit=DESCRIPTION_MAX),
+            length_check(model="ticket", field="steps_to_reproduce", limit=STEPS_MAX),
+            length_check(
+                model="ticket", field="additional_information", limit=ADDITIONAL_INFORMATION_MAX
+            ),
+        ]
         # Covering indexes (PostgreSQL; SQLite ignores `include`), measured in bench/README.md
         # § 5.1: every filter of the list but the text is answered from ticket_org_state alone
         # (counts; with `id` and `number`, the open tickets of the pending minutes, the ranking
@@ -240,7 +276,12 @@ class Note(models.Model):
         on_delete=models.PROTECT,
         related_name="ticket_notes",
     )
-    text = models.TextField(_("note"))
+    text = models.TextField(
+        _("note"),
+        max_length=NOTE_MAX,
+        validators=[TextLimit(NOTE_MAX)],
+        help_text=limit_help(NOTE_MAX),
+    )
     is_private = models.BooleanField(
         _("privée"), default=False, help_text=_("Visible de l'équipe ATM seulement.")
     )
@@ -252,6 +293,7 @@ class Note(models.Model):
         ordering = ["created_at", "pk"]
         verbose_name = _("note")
         verbose_name_plural = _("notes")
+        constraints = [length_check(model="note", field="text", limit=NOTE_MAX)]
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="note_ticket_created"),
             # The billable time of open tickets (allowances.selectors.pending_minutes), read
@@ -356,13 +398,28 @@ class HistoryEntry(AppendOnly):
     )
     created_at = models.DateTimeField(_("le"), default=timezone.now)
     field = models.CharField(_("champ"), max_length=50)
-    old_value = models.TextField(_("ancienne valeur"), blank=True)
-    new_value = models.TextField(_("nouvelle valeur"), blank=True)
+    # One field's value: the longest field bounds it (tickets/limits.py).
+    old_value = models.TextField(
+        _("ancienne valeur"),
+        blank=True,
+        max_length=HISTORY_VALUE_MAX,
+        validators=[TextLimit(HISTORY_VALUE_MAX)],
+    )
+    new_value = models.TextField(
+        _("nouvelle valeur"),
+        blank=True,
+        max_length=HISTORY_VALUE_MAX,
+        validators=[TextLimit(HISTORY_VALUE_MAX)],
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = _("historique")
         verbose_name_plural = _("historique")
+        constraints = [
+            length_check(model="history", field="old_value", limit=HISTORY_VALUE_MAX),
+            length_check(model="history", field="new_value", limit=HISTORY_VALUE_MAX),
+        ]
         indexes = [models.Index(fields=["ticket", "created_at"], name="history_ticket_created")]
 
     def __str__(self) -> str:
