@@ -23,6 +23,7 @@ from accounts.models import User
 from notifications.delivery import Delivery, lock_queued, mail_domain, send_locked
 from notifications.emails import MessageSender
 from notifications.outbox import publish
+from notifications.selectors import access_refused
 
 from .models import AllowanceMail, BalanceLevelChange, Kind, LedgerEntry, MailKind
 from .periods import format_period, next_period
@@ -124,14 +125,23 @@ def enqueue(mail_ids: Sequence[int], *, patient: bool = False) -> int:
     return publish(send_allowance_mails, (ids,), ids, patient=patient, what="allowance mail(s)")
 
 
+def _without_access(row: AllowanceMail) -> str:
+    """The notifications' rule at sending time: the recipient may have been deactivated or
+    moved to another organisation since the month end (a statement is never private)."""
+    user = row.recipient
+    return access_refused(
+        is_active=user.is_active,
+        is_staff=user.is_staff,
+        organisation_id=user.organisation_id,
+        ticket_organisation_id=row.organisation_id,
+        private=False,
+    )
+
+
 def _undeliverable(row: AllowanceMail) -> str:
     user = row.recipient
-    if not user.is_active:
-        return "Destinataire désactivé."
     if not user.email:
         return "Destinataire sans adresse e-mail."
-    if not user.is_staff and user.organisation_id != row.organisation_id:
-        return "Le destinataire n'est plus dans cette organisation."
     if row.kind == MailKind.STATEMENT and hasattr(user, "statement_opt_out"):
         return "Le destinataire ne veut plus du relevé mensuel."
     return ""
@@ -147,6 +157,7 @@ def deliver(mail_id: int, *, connection: MessageSender | None = None) -> Deliver
             return row
         delivery, _accepted_at = send_locked(
             row,
+            without_access=_without_access(row),
             undeliverable=_undeliverable(row),
             template=TEMPLATES[MailKind(row.kind)],
             context=mail_context,

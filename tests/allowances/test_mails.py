@@ -15,7 +15,7 @@ from allowances.tasks import send_allowance_mails, sweep_allowance_mails
 from notifications.delivery import Outcome
 from tests.allowances.conftest import month, paris, resolved_ticket
 from tests.conftest import SMTPSink
-from tests.factories import ClientFactory, StaffFactory
+from tests.factories import ClientFactory, OrganisationFactory, StaffFactory
 from tests.utils import path_of
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +119,27 @@ def test_a_user_who_opted_out_after_the_month_end_is_not_mailed(
     send_queued()
     assert smtp.to(client_user.email) == []
     assert AllowanceMail.objects.get().status == MailStatus.CANCELLED
+
+
+def test_a_statement_is_not_mailed_to_a_client_moved_or_deactivated_after_the_month_end(
+    smtp: SMTPSink, march: list[Any], organisation: Any, client_user: Any
+) -> None:
+    """The notifications' send-time rule: no access to the organisation any more, no mail, and
+    the row says so (NO_ACCESS, never retried) rather than looking like a failure."""
+    colleague = ClientFactory(organisation=organisation, email="lea@boulangerie-martin.fr")
+    close_month(now=APRIL_1)
+    client_user.organisation = OrganisationFactory(name="Cabinet Durand")
+    client_user.save(update_fields=["organisation"])
+    colleague.is_active = False
+    colleague.save(update_fields=["is_active"])
+    send_queued()
+    assert smtp.to(client_user.email) == []
+    assert smtp.to(colleague.email) == []
+    rows = AllowanceMail.objects.filter(recipient__in=[client_user, colleague])
+    assert sorted(rows.values_list("status", flat=True)) == [MailStatus.NO_ACCESS] * 2
+    reasons = sorted(rows.values_list("last_error", flat=True))
+    assert "compte désactivé" in reasons[0] or "compte désactivé" in reasons[1]
+    assert any("organisation" in reason for reason in reasons)
 
 
 def test_balance_warnings_once_per_crossing_to_clients_and_staff(
