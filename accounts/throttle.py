@@ -1,4 +1,5 @@
-"""Attempt limits counted in the cache (Redis in production): password checks and reset mails.
+"""Attempt limits counted in the `counters` cache (the broker's Redis, which never evicts, in
+production; settings.CACHES says why): password checks and reset mails.
 
 Every password check (portal login, admin login, « Mon compte ») goes through
 `accounts.backends.ThrottledEmailBackend`, which counts the attempt here BEFORE the password is
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.http import HttpRequest
 
@@ -121,9 +122,13 @@ def reset_counters(email: str, ip: str) -> list[Counter]:
     ]
 
 
+def _cache() -> Any:
+    return caches["counters"]
+
+
 def _redis() -> Any | None:
-    """The redis-py client behind the default cache, or None when the cache is not Redis."""
-    backend = caches[DEFAULT_CACHE_ALIAS]
+    """The redis-py client behind the counters' cache, or None when it is not Redis."""
+    backend = _cache()
     if not isinstance(backend, DjangoRedisCache):
         return None
     # atm_support.cache keeps one client per pool, so this is cheap.
@@ -145,13 +150,13 @@ def take(counters: list[Counter], window: int) -> int:
     """
     client = _redis()
     if client is not None:
-        keys = [cache.make_and_validate_key(c.key) for c in counters]
+        keys = [_cache().make_and_validate_key(c.key) for c in counters]
         limits = [c.limit for c in counters]
         wait_ms = _run(_TAKE, client, keys, [window * 1000, *limits])
         return math.ceil(wait_ms / 1000) if wait_ms > 0 else 0
     with _local_lock:
         now = time.monotonic()
-        values = cache.get_many([c.key for c in counters])
+        values = _cache().get_many([c.key for c in counters])
         current = {
             c.key: values[c.key] if values.get(c.key, (0, 0))[1] > now else (0, now + window)
             for c in counters
@@ -160,26 +165,26 @@ def take(counters: list[Counter], window: int) -> int:
         if blocked:
             return max(1, math.ceil(max(blocked)))
         for key, (count, ends) in current.items():
-            cache.set(key, (count + 1, ends), timeout=max(1, math.ceil(ends - now)))
+            _cache().set(key, (count + 1, ends), timeout=max(1, math.ceil(ends - now)))
     return 0
 
 
 def counted(counter: Counter) -> int:
     """How many attempts `counter` holds now."""
-    value = cache.get(counter.key, 0)
+    value = _cache().get(counter.key, 0)
     return int(value[0] if isinstance(value, tuple) else value)
 
 
 def _give_back(counter: Counter) -> None:
     client = _redis()
     if client is not None:
-        _run(_GIVE_BACK, client, [cache.make_and_validate_key(counter.key)], [])
+        _run(_GIVE_BACK, client, [_cache().make_and_validate_key(counter.key)], [])
         return
     with _local_lock:
-        value = cache.get(counter.key)
+        value = _cache().get(counter.key)
         now = time.monotonic()
         if value and value[0] > 0 and value[1] > now:
-            cache.set(
+            _cache().set(
                 counter.key, (value[0] - 1, value[1]), timeout=max(1, math.ceil(value[1] - now))
             )
 
@@ -194,7 +199,7 @@ def login_succeeded(email: str, ip: str) -> None:
     """The password was right: clear the account's counters, take the attempt back from the
     IP's (not clear it: others may be guessing from there)."""
     account_ip, account, ip_counter = login_counters(email, ip)
-    cache.delete_many([account_ip.key, account.key])
+    _cache().delete_many([account_ip.key, account.key])
     _give_back(ip_counter)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import django_stubs_ext
@@ -146,25 +147,37 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
-# Django's cache (kept pages, sessions' copies, throttle counts) may have a Redis of its own: one
-# bounded by maxmemory with LRU eviction (docker-compose.yml `cache`), while the broker's Redis
-# never evicts, so that a full cache can never drop a Celery message. What eviction takes costs
-# a query (sessions are in the database too) or a render; a throttle count, touched at each
-# attempt, is among the last to go.
+# Django's cache (kept pages, sessions' copies) may have a Redis of its own: one bounded by
+# maxmemory with LRU eviction (docker-compose.yml `cache`), while the broker's Redis never
+# evicts, so that a full cache can never drop a Celery message. What eviction takes costs a
+# query (sessions are in the database too) or a render.
 CACHE_URL = env("CACHE_URL", REDIS_URL)
-if CACHE_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "atm_support.cache.RedisCache",  # one client per pool: see the module
-            "LOCATION": CACHE_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "atm"),
-        }
+# The attempt counters (accounts/throttle.py) must not be evictable either: whoever can fill the
+# cache (a client's many searches) would otherwise clear their own count of wrong passwords.
+# They live in the broker's Redis, which never evicts; every counter expires with its window.
+COUNTERS_URL = REDIS_URL or CACHE_URL
+
+
+def redis_cache(url: str) -> dict[str, Any]:
+    return {
+        "BACKEND": "atm_support.cache.RedisCache",  # one client per pool: see the module
+        "LOCATION": url,
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", "atm"),
+        # A Redis that stops answering costs a page 2 s at most (redis-py waits forever by
+        # default); the request then gets the « service indisponible » page (atm_support.errors).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
     }
+
+
+LOCAL_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+CACHES = {
+    "default": redis_cache(CACHE_URL) if CACHE_URL else LOCAL_CACHE,
+    "counters": redis_cache(COUNTERS_URL) if COUNTERS_URL else LOCAL_CACHE,
+}
+if CACHE_URL:
     # Sessions read from Redis, written through to the database: one query less per page.
     # Code that deletes session rows must clear their cached copy too (accounts.admin).
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Rendered client pages kept until a write changes them (tickets/pagecache.py). Every process
 # that writes must share the cache, so it is on by default only with Redis.

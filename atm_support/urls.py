@@ -21,6 +21,9 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
+# 503 rather than 500 when Redis, PostgreSQL or the storage is out of reach (atm_support/errors.py).
+handler500 = "atm_support.errors.server_error"
+
 urlpatterns = [
     path("favicon.ico", favicon),
     path("sante/", health, name="health"),  # uptime monitors, no account (docs/operations.md)

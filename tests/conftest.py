@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 
 from tests.factories import ClientFactory, OrganisationFactory, StaffFactory
 
@@ -107,10 +108,12 @@ def smtp(_smtp_server: tuple[SMTPSink, int], settings: Any) -> SMTPSink:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache() -> Iterator[None]:
-    """The throttle counts in the cache (Redis in the suite): every test starts from nothing."""
-    cache.clear()
+    """The throttle counts and kept pages (Redis in the suite): every test starts from nothing."""
+    for alias in settings.CACHES:
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()
 
 
 @pytest.fixture(autouse=True)

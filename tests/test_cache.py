@@ -59,6 +59,7 @@ def settings_with(**variables: str) -> dict[str, object]:
         "import json; from django.conf import settings as s; print(json.dumps({"
         "'backend': s.CACHES['default']['BACKEND'],"
         "'location': s.CACHES['default'].get('LOCATION', ''),"
+        "'counters': s.CACHES['counters'].get('LOCATION', ''),"
         "'broker': s.CELERY_BROKER_URL, 'page_cache': s.PAGE_CACHE}))"
     )
     result = subprocess.run(
@@ -69,20 +70,31 @@ def settings_with(**variables: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize(
-    ("variables", "location", "broker", "page_cache"),
+    ("variables", "location", "broker", "page_cache", "counters"),
     [
-        pytest.param({"REDIS_URL": REDIS_A}, REDIS_A, REDIS_A, True, id="one-redis"),
+        pytest.param({"REDIS_URL": REDIS_A}, REDIS_A, REDIS_A, True, REDIS_A, id="one-redis"),
         pytest.param(
-            {"REDIS_URL": REDIS_A, "CACHE_URL": REDIS_B}, REDIS_B, REDIS_A, True, id="two-redis"
+            {"REDIS_URL": REDIS_A, "CACHE_URL": REDIS_B},
+            REDIS_B,
+            REDIS_A,
+            True,
+            REDIS_A,
+            id="two-redis",
         ),
-        pytest.param({"CACHE_URL": REDIS_B}, REDIS_B, "memory://localhost/", True, id="cache-only"),
-        pytest.param({}, "", "memory://localhost/", False, id="none"),
+        pytest.param(
+            {"CACHE_URL": REDIS_B}, REDIS_B, "memory://localhost/", True, REDIS_B, id="cache-only"
+        ),
+        pytest.param({}, "", "memory://localhost/", False, "", id="none"),
     ],
 )
-def test_cache_url_gives_the_cache_its_own_redis(variables, location, broker, page_cache) -> None:
-    """CACHE_URL moves Django's cache (and so the page cache) without moving Celery's broker."""
+def test_cache_url_gives_the_cache_its_own_redis(
+    variables, location, broker, page_cache, counters
+) -> None:
+    """CACHE_URL moves Django's cache (and so the page cache) without moving Celery's broker;
+    the attempt counters stay with the broker, in the Redis that never evicts."""
     found = settings_with(**variables)
     assert found["location"] == location
+    assert found["counters"] == counters
     assert found["backend"] == (
         "atm_support.cache.RedisCache"
         if location

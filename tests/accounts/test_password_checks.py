@@ -137,8 +137,9 @@ def test_a_right_current_password_clears_the_account_counter(client, client_user
 def test_attempts_are_counted_atomically(backend, settings):
     """Many threads asking at once: exactly `limit` get through, on Redis and without it."""
     if backend == "locmem":
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    elif "Redis" not in type(caches["default"]).__name__:
+        local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        settings.CACHES = {"default": local, "counters": local}
+    elif "Redis" not in type(caches["counters"]).__name__:
         pytest.fail("The Redis variant needs REDIS_URL (make test does).")
     settings.LOGIN_THROTTLE_ACCOUNT_IP_LIMIT = 5
     threads_count = 40
