@@ -231,6 +231,7 @@ class InviteForm(forms.Form):
 class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     list_display = ["name", "user_count", "created_at", "tickets"]
     search_fields = ["name"]
+    ordering = ["name"]  # a stable order for its pages and its autocomplete
     readonly_fields = ["created_at", "tickets", "hours"]
     inlines = [UserInline]
     change_form_template = "admin/accounts/organisation/change_form.html"

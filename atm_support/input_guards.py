@@ -1,9 +1,11 @@
 """Crafted input refused before a view passes it to the database, for the whole site.
 
-- A NUL byte, in any query parameter, form field or the path: PostgreSQL
-  refuses it in every string, so whatever view took it would end in a 500 (the admin's
-  autocomplete and search, the portal's search and forms, the login page...). Nobody types one;
-  the page says what was refused (400).
+- A NUL byte: PostgreSQL refuses it in every string, so a view that passes one to a query ends
+  in a 500. In the path, anywhere: 400. In a parameter or form field of the admin (whose
+  autocomplete, list filters and login read parameters without a form's validation): 400. The
+  portal reads every parameter through a form, whose fields refuse it themselves
+  (ProhibitNullCharactersValidator on every CharField) next to the field, with everything else
+  typed kept: that answer is better than a 400 page, so the portal gets it.
 - In the admin, a selected id (`_selected_action`) that is not a value of the model's primary
   key: ModelAdmin.response_action filters `pk__in=[...]` with it, which raises. The list comes
   back with « Sélection invalide », as Django does when nothing is selected.
@@ -38,8 +40,14 @@ def _has_nul(pairs: Iterable[tuple[str, list[Any]]]) -> bool:
 
 
 def carries_nul(request: HttpRequest) -> bool:
-    """Whether the path, a query parameter or a form field (name or value) has a NUL byte."""
-    if NUL in request.path_info or _has_nul(request.GET.lists()):
+    """Whether the path, or in the admin a query parameter or a form field (name or value), has
+    a NUL byte."""
+    if NUL in request.path_info:
+        return True
+    match = request.resolver_match
+    if match is None or "admin" not in match.namespaces:
+        return False
+    if _has_nul(request.GET.lists()):
         return True
     if request.method != "POST":
         return False

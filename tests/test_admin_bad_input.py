@@ -143,7 +143,10 @@ def test_a_mix_of_valid_and_invalid_ids_changes_nothing(staff, client_user):
     assert ticket.handler is None
 
 
-def test_nul_byte_in_a_portal_search_or_form_is_a_400(client_user):
+def test_nul_byte_in_a_portal_form_is_refused_next_to_the_field_and_in_a_path_is_a_400(
+    client_user,
+):
+    """The portal's forms say it by the field and keep the text; a path has no field: 400."""
     browser = Client(raise_request_exception=False)
     browser.force_login(client_user)
     ticket = make_ticket(reporter=client_user)
@@ -152,10 +155,14 @@ def test_nul_byte_in_a_portal_search_or_form_is_a_400(client_user):
     path = Client(raise_request_exception=False).get("/invitation/abc%00def/")
     note = browser.post(ticket.get_absolute_url(), {"text": "Bonjour\x00"})
 
-    assert search.status_code == 400
-    assert "caractère nul" in text(search)
-    assert note.status_code == 400
+    assert search.status_code == 200
+    assert "Le caractère nul n\u2019est pas autorisé." in text(search)
+    assert search.context["form"]["q"].value() == "pain\x00"
+    assert note.status_code == 400  # the ticket page's answer to an invalid note: the form again
+    assert "Le caractère nul n\u2019est pas autorisé." in text(note)
+    assert "Bonjour" in text(note)
     assert path.status_code == 400
+    assert "caractère nul" in text(path)
     assert not ticket.notes.filter(text__startswith="Bonjour").exists()
 
 
