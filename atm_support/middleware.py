@@ -22,9 +22,9 @@ whole body before any middleware runs: the cap would have to be the ASGI server'
 The 413 page cannot keep what the user typed: nothing of the body was read, the text fields
 included. Most browsers keep the text when going back; the page says so. (A browser that has not
 finished sending may even show a connection error instead of the page.) The forms' own rule on
-their files (« 50 Mo au plus par envoi », tickets/attachments.py) does keep the text, but with
-the default caps a body that breaks it is refused here first: it answers the callers that do
-not come through HTTP, and deployments that raise MAX_UPLOAD_REQUEST_BODY above it.
+their files (« 50 Mo au plus par envoi », tickets/attachments.py) does keep the text: the upload
+cap leaves room above it (52.5 MiB by default), so files a little over their limit get the
+form's answer, and only a body far beyond gets this one.
 
 On the way out, every response to a signed-in user gets `Cache-Control: private, no-store`
 (they already vary on Cookie): no proxy nor browser cache keeps a page, a ticket or a file of a

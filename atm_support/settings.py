@@ -226,7 +226,10 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # and fields of one request together. The nginx in front (client_max_body_size) allows a bit more,
 # so that the application's French answer is the one users see.
 MAX_REQUEST_BODY = env_int("MAX_REQUEST_BODY", 5 * 512 * 1024)  # 2.5 MiB, Django's form limit
-MAX_UPLOAD_REQUEST_BODY = env_int("MAX_UPLOAD_REQUEST_BODY", 50 * 1024 * 1024)  # 50 MiB
+# 52.5 MiB: the 50 MiB of files a form takes (tickets/attachments.py MAX_FILES_TOTAL) and 2.5 MiB
+# for its fields, so that files just over their limit reach the form, whose French error keeps
+# what was typed; only a body beyond that gets the 413, which cannot.
+MAX_UPLOAD_REQUEST_BODY = env_int("MAX_UPLOAD_REQUEST_BODY", (50 * 1024 + 2560) * 1024)
 # Pixels of all the images of one submission together, read from their headers before any is
 # decoded (tickets/attachments.py): each image may have 50 megapixels, ten of them cost seconds.
 MAX_IMAGE_PIXELS_PER_REQUEST = env_int("MAX_IMAGE_PIXELS_PER_REQUEST", 100_000_000)

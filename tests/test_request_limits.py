@@ -220,7 +220,7 @@ def test_upload_forms_refuse_60_mb_unread(page, upload_urls, client_user, staff_
     assert response.status_code == 413
     assert stream.read_bytes == 0
     page_text = text(response)
-    assert "50 Mo" in page_text
+    assert "52,5 Mo" in page_text  # MAX_UPLOAD_REQUEST_BODY: the files' 50 and the fields' 2.5
     assert "joignez moins de fichiers" in page_text
 
 
@@ -250,6 +250,24 @@ def test_the_report_form_refuses_60_mb_of_files_and_creates_nothing(client_user)
     response, stream = post_counted(signed_in(client_user), REPORT_URL, body=body)
     assert response.status_code == 413
     assert stream.read_bytes == 0
+    assert not Ticket.objects.filter(summary="Les exports sont vides").exists()
+
+
+@pytest.mark.django_db
+def test_files_just_over_their_limit_get_the_forms_french_error_with_the_text_kept(
+    client_user,
+) -> None:
+    """The upload cap leaves room above the files' 50 MiB: the form answers, not the 413."""
+    files = [pdf(f"export-{i}.pdf", 10 * MiB) for i in range(5)] + [pdf("annexe.pdf", 3 * MiB // 2)]
+    body = encode_multipart(BOUNDARY, report_data(attachments=files))
+    assert 50 * MiB < len(body) <= django_settings.MAX_UPLOAD_REQUEST_BODY
+    response, stream = post_counted(signed_in(client_user), REPORT_URL, body=body)
+    page = text(response)
+    assert response.status_code == 400  # the report view's answer to an invalid form
+    assert "50 Mo au plus par envoi" in page
+    assert "Les exports sont vides" in page
+    assert "Voici les exports du mois." in page
+    assert stream.read_bytes == len(body)
     assert not Ticket.objects.filter(summary="Les exports sont vides").exists()
 
 

@@ -47,8 +47,9 @@ logger = logging.getLogger(__name__)
 
 MAX_FILES = 10
 MAX_FILE_SIZE = 10 * 1024 * 1024
-# What one submission may bring in all (the request around it is capped at the same size by
-# atm_support.middleware, from settings.MAX_UPLOAD_REQUEST_BODY).
+# What one submission may bring in all (the request around it is capped a little above, at
+# settings.MAX_UPLOAD_REQUEST_BODY, by atm_support.middleware: files just over this get the
+# form's French error, with the text kept).
 MAX_FILES_TOTAL = 50 * 1024 * 1024
 MAX_NAME_LENGTH = 255
 # 50 megapixels is a 8660x5773 photo, beyond any screenshot or phone camera; decoding it costs
