@@ -17,19 +17,12 @@ from django.contrib import messages
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.http import HttpRequest, HttpResponse
 
+from atm_support.input_guards import ViewGuard
 from tickets.search import search_too_long
 
-Middleware = Callable[[HttpRequest], HttpResponse]
 
-
-class AdminSearchBoundsMiddleware:
+class AdminSearchBoundsMiddleware(ViewGuard):
     """Drops an oversized `q` from a ModelAdmin view's query string, with a French message."""
-
-    def __init__(self, get_response: Middleware) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
 
     def process_view(
         self,

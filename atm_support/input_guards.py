@@ -61,18 +61,23 @@ def carries_nul(request: HttpRequest) -> bool:
     return _has_nul(request.POST.lists())
 
 
-class RejectNulBytesMiddleware:
-    """400 for a request that carries a NUL byte anywhere a view could read it as text.
-
-    In process_view, after CsrfViewMiddleware's: a forged POST is refused by CSRF first, and the
-    body limits of the middlewares before it apply to the body read here.
-    """
+class ViewGuard:
+    """A middleware that acts in process_view only: once the view is known (the admin's views
+    carry `model_admin`, the resolver match says the namespace), before it runs."""
 
     def __init__(self, get_response: Middleware) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
+
+
+class RejectNulBytesMiddleware(ViewGuard):
+    """400 for a request that carries a NUL byte anywhere a view could read it as text.
+
+    In process_view, after CsrfViewMiddleware's: a forged POST is refused by CSRF first, and the
+    body limits of the middlewares before it apply to the body read here.
+    """
 
     def process_view(
         self,
@@ -95,7 +100,7 @@ class RejectNulBytesMiddleware:
         )
 
 
-class AdminSelectionMiddleware:
+class AdminSelectionMiddleware(ViewGuard):
     """An admin action on ids that are not keys of the list's model: back to the list, with
     an error, and nothing changed.
 
@@ -103,12 +108,6 @@ class AdminSelectionMiddleware:
     ModelAdmin.get_urls), which tells which primary key the ids must fit; the change form's own
     action button is checked by Django already (BadRequest unless the id is the object's).
     """
-
-    def __init__(self, get_response: Middleware) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
 
     def process_view(
         self,
