@@ -1,5 +1,5 @@
-"""Every portal page and the admin's ticket pages: axe-core finds nothing serious, and a phone
-(375 px) never has to scroll sideways.
+"""Every portal page and the admin's ticket pages: axe-core finds nothing serious, and no portal
+page scrolls sideways at any of axe.WIDTHS (320 to 1920 px; the admin: at 1280 and 375 px).
 
 Each page is checked as a person meets it: at 1280 px, then at 375 px (where the menu folds), and
 with its error messages shown for the forms that have some. axe is injected into a context that
@@ -26,7 +26,15 @@ from accounts.invitations import invitation_create
 from allowances.ledger import revision_create
 from allowances.month_end import close_month
 from allowances.periods import current_period, format_period, period_end, previous_period
-from tests.e2e.axe import DESKTOP, PHONE, assert_accessible, assert_layout_holds, axe_available
+from tests.e2e.axe import (
+    DESKTOP,
+    PHONE,
+    WIDTHS,
+    assert_accessible,
+    assert_fits_every_width,
+    assert_layout_holds,
+    axe_available,
+)
 from tests.factories import ClientFactory, make_ticket
 from tickets.attachments import attachments_store
 from tickets.models import State, Ticket
@@ -37,6 +45,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # Django's own admin markup has faults that its templates do not let us fix page by page: each
 # rule below is switched off on admin pages only, with the reason. (None so far.)
 ADMIN_EXCLUDED_RULES: tuple[str, ...] = ()
+# Django's admin is the staff's, on their desktops: its changelists scroll sideways on a phone by
+# design (Django's own CSS), so it is held to the two widths axe runs at.
+ADMIN_WIDTHS = (DESKTOP["width"], PHONE["width"])
 
 
 @pytest.fixture(autouse=True)
@@ -63,14 +74,28 @@ def png(name: str = "capture.png") -> SimpleUploadedFile:
 
 
 class Check(Protocol):
-    def __call__(self, page: Page, where: str, *, disabled_rules: tuple[str, ...] = ()) -> None: ...
+    def __call__(
+        self,
+        page: Page,
+        where: str,
+        *,
+        disabled_rules: tuple[str, ...] = (),
+        widths: tuple[int, ...] = WIDTHS,
+    ) -> None: ...
 
 
 @pytest.fixture
 def check(shoot: Any) -> Check:
-    """axe at a desktop's width, then at a phone's (no sideways scroll, axe again)."""
+    """No sideways scroll at every width, then axe at a desktop's width and at a phone's."""
 
-    def run(page: Page, where: str, *, disabled_rules: tuple[str, ...] = ()) -> None:
+    def run(
+        page: Page,
+        where: str,
+        *,
+        disabled_rules: tuple[str, ...] = (),
+        widths: tuple[int, ...] = WIDTHS,
+    ) -> None:
+        assert_fits_every_width(page, where, widths)
         page.set_viewport_size(DESKTOP)
         assert_layout_holds(page, f"{where}, 1280 px")
         assert_accessible(page, f"{where}, 1280 px", disabled_rules=disabled_rules)
@@ -172,6 +197,7 @@ def test_client_pages_every_tab_forms_with_errors_and_tickets_in_each_state(
         ("/tickets/", "afficher-les-tickets"),
         ("/tickets/?state=closed&state=resolved&sort=-number", "afficher-les-tickets-filtre"),
         ("/tickets/?q=introuvable", "afficher-les-tickets-aucun"),
+        ("/tickets/?date_from=31/02/2026&priority=999", "afficher-les-tickets-erreurs"),
         ("/tickets/nouveau/", "ouvrir-un-ticket"),
         ("/mon-compte/", "mon-compte"),
         ("/releve-heures/", "releve-d-heures"),
@@ -235,19 +261,19 @@ def test_admin_login_dashboard_invite_and_ticket_pages(
         make_ticket(reporter=client_user, state=state, handler=staff_user)
     anonymous = audit_page()
     anonymous.goto(f"{base}/admin/login/?next=/admin/")
-    check(anonymous, "admin-connexion", disabled_rules=ADMIN_EXCLUDED_RULES)
+    check(anonymous, "admin-connexion", disabled_rules=ADMIN_EXCLUDED_RULES, widths=ADMIN_WIDTHS)
     page = audit_page(staff_user)
 
     page.goto(f"{base}/admin/")
-    check(page, "admin-tableau-de-bord", disabled_rules=ADMIN_EXCLUDED_RULES)
+    check(page, "admin-tableau-de-bord", disabled_rules=ADMIN_EXCLUDED_RULES, widths=ADMIN_WIDTHS)
     page.goto(f"{base}/admin/accounts/organisation/{client_user.organisation_id}/change/")
     page.get_by_role("link", name="Inviter un utilisateur").click()
-    check(page, "admin-inviter", disabled_rules=ADMIN_EXCLUDED_RULES)
+    check(page, "admin-inviter", disabled_rules=ADMIN_EXCLUDED_RULES, widths=ADMIN_WIDTHS)
     page.goto(f"{base}/admin/tickets/ticket/")
     expect(page.locator("#result_list")).to_be_visible()
-    check(page, "admin-liste", disabled_rules=ADMIN_EXCLUDED_RULES)
+    check(page, "admin-liste", disabled_rules=ADMIN_EXCLUDED_RULES, widths=ADMIN_WIDTHS)
     page.goto(f"{base}/admin/tickets/ticket/{ticket.pk}/change/")
-    check(page, "admin-ticket", disabled_rules=ADMIN_EXCLUDED_RULES)
+    check(page, "admin-ticket", disabled_rules=ADMIN_EXCLUDED_RULES, widths=ADMIN_WIDTHS)
 
     # « Demander au client »: the intermediate page, then its errors.
     page.goto(f"{base}/admin/tickets/ticket/")
@@ -255,4 +281,6 @@ def test_admin_login_dashboard_invite_and_ticket_pages(
     page.locator('select[name="action"]').first.select_option("ask_client")
     page.get_by_role("button", name="Exécuter").first.click()
     expect(page.get_by_label("Question au client")).to_be_visible()
-    check(page, "admin-demander-au-client", disabled_rules=ADMIN_EXCLUDED_RULES)
+    check(
+        page, "admin-demander-au-client", disabled_rules=ADMIN_EXCLUDED_RULES, widths=ADMIN_WIDTHS
+    )
