@@ -1,4 +1,4 @@
-"""axe-core (npm, pinned in package.json) run inside a page, and the phone-width check.
+"""axe-core (npm, pinned in package.json) run inside a page, and the width checks.
 
 axe is injected with `page.add_script_tag(path=...)`: an inline script, which the portal's CSP
 (`script-src 'self' 'nonce-…'`) rightly refuses. The pages checked here therefore live in a
@@ -26,6 +26,9 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
+# The widths no portal page may scroll sideways at (issue #16): small and large phones, a tablet,
+# the laptops around Bootstrap's xl breakpoint (where the top bar once overflowed) and desktops.
+WIDTHS = (320, 375, 768, 1024, 1200, 1280, 1440, 1920)
 
 
 def axe_available() -> bool:
@@ -110,6 +113,17 @@ def assert_fits_a_phone(page: Page, where: str) -> None:
         f"{where} ({page.url}) is {overflow} px too wide at {page.viewport_size}:\n"
         + "\n".join(wider_than_the_window(page))
     )
+
+
+def assert_fits_every_width(page: Page, where: str, widths: Iterable[int] = WIDTHS) -> None:
+    """At each width the page scrolls down only; the viewport is put back as it was."""
+    previous = page.viewport_size or DESKTOP
+    try:
+        for width in widths:
+            page.set_viewport_size({"width": width, "height": 900})
+            assert_fits_a_phone(page, f"{where}, {width} px")
+    finally:
+        page.set_viewport_size(previous)
 
 
 def below_the_footer(page: Page) -> list[str]:
