@@ -1,6 +1,7 @@
 """Staff's view of the hours: organisations by balance, each one's ledger and revisions, the
 adjustment and revision forms, and the allowance mails. Every active staff member may use them
-(as with tickets); writes go through allowances.ledger."""
+(as with tickets); writes go through allowances.ledger. Each organisation's page lists its months
+with the client's statement of each, in HTML and PDF (allowances.pdf: the same document)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -20,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 
+from . import selectors
+from . import urls as _urls  # noqa: F401  (registers the `period` converter the URLs below use)
 from .alerts import level_for
 from .formatting import format_minutes
 from .forms import AdjustmentForm, RevisionForm
@@ -33,7 +36,9 @@ from .models import (
     MailStatus,
     OrganisationBalance,
 )
+from .pdf import render_statement_pdf, statement_context
 from .periods import current_period, format_period
+from .views import pdf_response
 
 
 def is_staff(request: HttpRequest) -> bool:
@@ -230,8 +235,63 @@ class OrganisationBalanceAdmin(StaffReadOnly, admin.ModelAdmin[OrganisationBalan
                 self.admin_site.admin_view(self.revise_view),
                 name="allowances_organisationbalance_revise",
             ),
+            path(
+                "<int:organisation_id>/releve/<period:period>/",
+                self.admin_site.admin_view(self.statement_view),
+                name="allowances_organisationbalance_statement",
+            ),
+            path(
+                "<int:organisation_id>/releve/<period:period>/pdf/",
+                self.admin_site.admin_view(self.statement_pdf_view),
+                name="allowances_organisationbalance_statement_pdf",
+            ),
         ]
         return custom + super().get_urls()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The page also lists the months, each with the client's statement (HTML and PDF)."""
+        months = selectors.months(int(object_id)) if object_id.isdigit() else []
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "statement_months": months}
+        )
+
+    def _statement(
+        self, request: HttpRequest, organisation_id: int, period: Any
+    ) -> tuple[Organisation, selectors.Statement]:
+        """The organisation and its month, as the client's page reads them; 404 without entries."""
+        organisation = get_object_or_404(Organisation, pk=organisation_id)
+        found = selectors.statement(organisation.pk, period)
+        if found is None:
+            raise Http404
+        return organisation, found
+
+    def statement_view(
+        self, request: HttpRequest, organisation_id: int, period: Any
+    ) -> HttpResponse:
+        """The PDF's own document as a page: what the client's PDF shows, to read on screen."""
+        if not is_staff(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        organisation, found = self._statement(request, organisation_id, period)
+        context = statement_context(organisation=organisation, statement=found)
+        response = TemplateResponse(request, "allowances/statement_pdf.html", context)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def statement_pdf_view(
+        self, request: HttpRequest, organisation_id: int, period: Any
+    ) -> HttpResponse:
+        if not is_staff(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        organisation, found = self._statement(request, organisation_id, period)
+        return pdf_response(
+            render_statement_pdf(organisation=organisation, statement=found), period
+        )
 
     def _form_page(
         self, request: HttpRequest, organisation: Organisation, form: Any, title: str, intro: str

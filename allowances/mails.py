@@ -18,14 +18,17 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import User
 from notifications.delivery import Delivery, lock_queued, mail_domain, send_locked
-from notifications.emails import MessageSender
+from notifications.emails import Attachment, MessageSender
 from notifications.outbox import publish
 from notifications.selectors import access_refused
 
+from . import selectors
 from .models import AllowanceMail, BalanceLevelChange, Kind, LedgerEntry, MailKind
+from .pdf import render_statement_pdf, statement_filename
 from .periods import format_period, next_period
 
 TEMPLATES = {
@@ -164,8 +167,22 @@ def deliver(mail_id: int, *, connection: MessageSender | None = None) -> Deliver
             headers=_headers,
             connection=connection,
             label="Allowance mail",
+            attachments=_attachments,
         )
     return delivery
+
+
+def _attachments(row: AllowanceMail) -> list[Attachment]:
+    """A statement carries its month's PDF, rendered now from the ledger (append-only: a resend
+    carries the same figures), in the recipient's language like the mail itself."""
+    if row.kind != MailKind.STATEMENT or row.period is None:
+        return []
+    found = selectors.statement(row.organisation_id, row.period)
+    if found is None:  # a month without entries has no statement page either
+        return []
+    with translation.override(row.recipient.language or settings.LANGUAGE_CODE):
+        pdf = render_statement_pdf(organisation=row.organisation, statement=found)
+    return [(statement_filename(row.period), pdf, "application/pdf")]
 
 
 def _headers(row: AllowanceMail) -> dict[str, str]:

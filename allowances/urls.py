@@ -24,4 +24,5 @@ urlpatterns = [
     path("releve-heures/", views.statements, name="statements"),
     path("releve-heures/<period:period>/", views.statement, name="statement"),
     path("releve-heures/<period:period>/csv/", views.statement_csv, name="statement_csv"),
+    path("releve-heures/<period:period>/pdf/", views.statement_pdf, name="statement_pdf"),
 ]

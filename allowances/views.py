@@ -1,4 +1,4 @@
-"""« Relevé d'heures »: the organisation's months, one statement per month, and its CSV."""
+"""« Relevé d'heures »: the organisation's months, one statement per month, its CSV and PDF."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from accounts.models import User
 from . import selectors
 from .formatting import decimal_hours
 from .models import Kind, StatementOptOut
+from .pdf import render_statement_pdf, statement_filename
 from .periods import current_period, format_period, period_label
 
 
@@ -67,6 +68,7 @@ def statement(request: HttpRequest, period: date) -> HttpResponse:
         "period_label": period_label(period),
         "current": period >= current_period(),
         "csv_url": reverse("allowances:statement_csv", kwargs={"period": format_period(period)}),
+        "pdf_url": reverse("allowances:statement_pdf", kwargs={"period": format_period(period)}),
     }
     return render(request, "allowances/statement.html", context)
 
@@ -126,3 +128,22 @@ def statement_csv(request: HttpRequest, period: date) -> HttpResponse:
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def pdf_response(pdf: bytes, period: date) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    # inline: the browser shows it, its viewer saves it under this name.
+    response["Content-Disposition"] = f'inline; filename="{statement_filename(period)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@client_required
+def statement_pdf(request: HttpRequest, period: date) -> HttpResponse:
+    """The statement page's figures on A4 (allowances.pdf), for the same user and month."""
+    found = _statement_or_404(request, period)
+    user: User = request.user  # type: ignore[assignment]
+    assert user.organisation is not None  # client_required
+    return pdf_response(
+        render_statement_pdf(organisation=user.organisation, statement=found), period
+    )

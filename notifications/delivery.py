@@ -30,7 +30,7 @@ from django.utils import timezone
 from tickets.models import State
 
 from . import conf
-from .emails import MessageSender, send_templated_email
+from .emails import Attachment, MessageSender, send_templated_email
 from .models import Event, Notification, Status
 from .selectors import access_refused
 
@@ -198,6 +198,7 @@ def send_locked(
     headers: Callable[[Any], dict[str, str]],
     connection: MessageSender | None,
     label: str,
+    attachments: Callable[[Any], Sequence[Attachment]] | None = None,
 ) -> tuple[Delivery, float | None]:
     """Send a row `lock_queued` gave; record the outcome on the row. Not sent: NO_ACCESS when
     `without_access` says why the recipient may no longer read it, CANCELLED when `undeliverable`
@@ -223,6 +224,8 @@ def send_locked(
             language=row.recipient.language,
             headers=headers(row),
             connection=connection,
+            # Rendered in the try: a file that fails to render is a failed attempt, retried.
+            attachments=attachments(row) if attachments else (),
         )
     except Exception as error:
         return record_failure(row, error, failed=Status.FAILED, label=label), None

@@ -10,6 +10,9 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+# A file joined to a mail: (filename, content, MIME type), as EmailMessage.attach takes it.
+Attachment = tuple[str, bytes, str]
+
 
 class MessageSender(Protocol):
     """A mail backend, or anything that sends like one (notifications.delivery.MailSession)."""
@@ -36,14 +39,17 @@ def build_templated_email(
     context: Mapping[str, Any],
     language: str | None = None,
     headers: Mapping[str, str] | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMultiAlternatives:
-    """The rendered message, in `language` (French by default), ready to send."""
+    """The rendered message, in `language` (French by default), ready to send, with its files."""
     with translation.override(language or settings.LANGUAGE_CODE):
         subject, text, html = render_email(template, context)
     message = EmailMultiAlternatives(
         subject=subject, body=text, to=list(to), headers=dict(headers or {})
     )
     message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
     return message
 
 
@@ -55,13 +61,19 @@ def send_templated_email(
     language: str | None = None,
     headers: Mapping[str, str] | None = None,
     connection: MessageSender | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> None:
     """Render and send one e-mail through the configured backend (SMTP has EMAIL_TIMEOUT).
 
     `connection` lets a caller that sends many (a Celery worker) keep one SMTP session open.
     """
     message = build_templated_email(
-        template=template, to=to, context=context, language=language, headers=headers
+        template=template,
+        to=to,
+        context=context,
+        language=language,
+        headers=headers,
+        attachments=attachments,
     )
     if connection is None:
         message.send(fail_silently=False)

@@ -328,6 +328,8 @@ CASES: dict[str, Case] = {
     # A month names no object: each client gets their own organisation's (Durand has one too).
     "allowances:statement": tab("one month's statement", reveals=True),
     "allowances:statement_csv": tab("one month's statement as CSV", reveals=True),
+    # Compressed: the words are not in the bytes; tests/allowances/test_statement_pdf.py reads them.
+    "allowances:statement_pdf": tab("one month's statement as PDF", reveals=False),
 }
 
 # The admin's patterns are all refused to clients; these few differ in what staff get.
@@ -355,6 +357,7 @@ VALUES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("tickets:attachment_thumbnail", "pk"): lambda w: w.image_file.pk,
     ("allowances:statement", "period"): lambda w: format_period(w.period),
     ("allowances:statement_csv", "period"): lambda w: format_period(w.period),
+    ("allowances:statement_pdf", "period"): lambda w: format_period(w.period),
     ("admin:view_on_site", "content_type_id"): lambda w: (
         ContentType.objects.get_for_model(Ticket).pk
     ),
@@ -363,6 +366,16 @@ VALUES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("admin:accounts_organisation_invite", "organisation_id"): lambda w: w.organisation.pk,
     ("admin:allowances_organisationbalance_adjust", "organisation_id"): lambda w: w.organisation.pk,
     ("admin:allowances_organisationbalance_revise", "organisation_id"): lambda w: w.organisation.pk,
+    ("admin:allowances_organisationbalance_statement", "organisation_id"): lambda w: (
+        w.organisation.pk
+    ),
+    ("admin:allowances_organisationbalance_statement", "period"): lambda w: format_period(w.period),
+    ("admin:allowances_organisationbalance_statement_pdf", "organisation_id"): lambda w: (
+        w.organisation.pk
+    ),
+    ("admin:allowances_organisationbalance_statement_pdf", "period"): lambda w: format_period(
+        w.period
+    ),
     ("admin:app_list", "app_label"): lambda w: "tickets",
     ("admin/(?P<url>.*)$", "url"): lambda w: "inconnu/",  # what no other admin URL matches
 }
