@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from ..models import Ticket
 
@@ -26,17 +27,19 @@ def _local(ticket: Ticket, pattern: str) -> str:
 @register.simple_tag
 def list_rows(tickets: Iterable[Ticket]) -> SafeString:
     """« Afficher les tickets »: number, state, priority, category, summary, handler, updated,
-    public notes (the columns of tickets.search.COLUMNS)."""
+    public notes (the columns of tickets.search.COLUMNS). On a phone the same cells are laid out as
+    a card (portal.css, « phone cards »): the classes name their place, data-label their caption."""
+    updated = gettext("Mis à jour")
     return format_html_join(
         "\n",
         '<tr class="tl-row state-{0}">'
         '<td class="tl-number"><a href="{1}">{2}</a></td>'
-        '<td><span class="state state-{0}">{3}</span></td>'
+        '<td class="tl-state"><span class="state state-{0}">{3}</span></td>'
         '<td class="d-none d-md-table-cell">{4}</td>'
         '<td class="d-none d-md-table-cell">{5}</td>'
         '<td class="tl-summary"><a href="{1}" tabindex="-1">{6}</a></td>'
         '<td class="d-none d-md-table-cell">{7}</td>'
-        '<td class="text-nowrap"><time datetime="{8}">{9}</time></td>'
+        '<td class="tl-updated text-nowrap" data-label="{11}"><time datetime="{8}">{9}</time></td>'
         '<td class="text-end d-none d-md-table-cell">{10}</td>'
         "</tr>",
         (
@@ -52,6 +55,7 @@ def list_rows(tickets: Iterable[Ticket]) -> SafeString:
                 t.updated_at.isoformat(),
                 _local(t, "%d/%m/%Y %H:%M"),
                 t.public_note_count,
+                updated,
             )
             for t in tickets
         ),
@@ -61,15 +65,16 @@ def list_rows(tickets: Iterable[Ticket]) -> SafeString:
 @register.simple_tag
 def box_rows(tickets: Iterable[Ticket]) -> SafeString:
     """Accueil's and Mon affichage's boxes: number, state (and handler when Affecté), summary,
-    category, updated."""
+    category, updated; a card on a phone, as list_rows."""
+    updated = gettext("Mis à jour")
     return format_html_join(
         "\n",
         '<tr class="state-row state-{0}">'
-        '<td><a href="{1}">{2}</a></td>'
-        "<td>{3}{4}</td>"
+        '<td class="tt-number"><a href="{1}">{2}</a></td>'
+        '<td class="tt-state">{3}{4}</td>'
         '<td class="summary">{5}</td>'
         '<td class="d-none d-xxl-table-cell">{6}</td>'
-        '<td class="d-none d-md-table-cell text-nowrap">{7}</td>'
+        '<td class="tt-updated text-nowrap" data-label="{8}">{7}</td>'
         "</tr>",
         (
             (
@@ -83,6 +88,7 @@ def box_rows(tickets: Iterable[Ticket]) -> SafeString:
                 t.summary,
                 t.category.name,
                 _local(t, "%d/%m/%y %H:%M"),
+                updated,
             )
             for t in tickets
         ),
