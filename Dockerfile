@@ -11,8 +11,11 @@ WORKDIR /app
 
 # PostgreSQL's client for `manage.py backup` / `restore` (pg_dump, pg_restore): Debian's, whose major
 # version (17 on this base) is the server's in docker-compose.yml, as the backup requires.
+# Pango, HarfBuzz's subsetter and a font: what WeasyPrint loads for the statement PDF
+# (allowances/pdf.py), in the web server and in the worker that attaches it to the mail.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends postgresql-client \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
 
 # Runtime dependencies first, from pyproject.toml alone, so that this layer is rebuilt only when

@@ -20,7 +20,7 @@ CHROMIUM ?= /usr/bin/chromium
 
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: help install run test lint format debs chromium axe screenshots clean
+.PHONY: help install run test lint format debs pdf-debs chromium axe screenshots clean
 
 help:
 	@echo "make run    install into .venv, migrate, load the demo and serve the portal"
@@ -40,12 +40,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+run: install pdf-debs
 	@bash scripts/serve.sh
 
 # Debian packages the suite needs, each as "a file it installs:the package": Chromium for the
-# browser tests, nginx for `nginx -t` on deploy/nginx.conf. Installed only when missing.
-DEBS := $(CHROMIUM):chromium /usr/sbin/nginx:nginx-light
+# browser tests, nginx for `nginx -t` on deploy/nginx.conf, and what WeasyPrint loads at import
+# for the statement PDF (allowances/pdf.py; the portal needs it too: `run` installs them).
+# Installed only when missing. The libraries' directory is the architecture's (x86_64-linux-gnu...).
+MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo "$$(uname -m)-linux-gnu")
+LIBDIR := /usr/lib/$(MULTIARCH)
+PDF_DEBS := $(LIBDIR)/libpango-1.0.so.0:libpango-1.0-0 \
+	$(LIBDIR)/libpangoft2-1.0.so.0:libpangoft2-1.0-0 \
+	$(LIBDIR)/libharfbuzz-subset.so.0:libharfbuzz-subset0 \
+	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
+DEBS := $(CHROMIUM):chromium /usr/sbin/nginx:nginx-light $(PDF_DEBS)
 
 debs:
 	@missing=; for d in $(DEBS); do [ -e "$${d%%:*}" ] || missing="$$missing $${d#*:}"; done; \
@@ -57,6 +65,10 @@ debs:
 	fi
 
 chromium: debs
+
+# Only WeasyPrint's, for `make run` (the portal renders the PDF; no browser or nginx needed).
+pdf-debs:
+	@$(MAKE) --no-print-directory debs DEBS="$(PDF_DEBS)"
 
 # axe-core, for the accessibility checks of the browser tests (package.json, exact version).
 $(AXE): package.json package-lock.json
