@@ -7,10 +7,13 @@ month that is closed renders the same figures every time (a resent mail carries 
 
 from __future__ import annotations
 
+import functools
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -19,6 +22,8 @@ from accounts.models import Organisation
 from . import selectors
 from .models import Kind
 from .periods import current_period, format_period, period_label
+
+STYLESHEET = "allowances/statement.css"
 
 
 def statement_context(
@@ -38,6 +43,14 @@ def statement_context(
     }
 
 
+@functools.cache
+def _stylesheet() -> str:
+    """The document's CSS, for the PDF: the static file the admin's HTML view links to."""
+    found = finders.find(STYLESHEET)
+    assert isinstance(found, str), STYLESHEET
+    return Path(found).read_text(encoding="utf-8")
+
+
 def statement_filename(period: date) -> str:
     return f"releve-heures-{format_period(period)}.pdf"
 
@@ -48,12 +61,11 @@ def render_statement_pdf(*, organisation: Organisation, statement: selectors.Sta
     # imports the allowances (the worker's other tasks, manage.py commands) need not pay for.
     from weasyprint import HTML
 
-    html = render_to_string(
-        "allowances/statement_pdf.html",
-        statement_context(organisation=organisation, statement=statement),
-    )
-    # No base_url: the template is self-contained (inline CSS, no image, no link to fetch), so
-    # WeasyPrint never reads a file or a URL on the server's behalf.
+    context = statement_context(organisation=organisation, statement=statement)
+    context["inline_css"] = _stylesheet()
+    html = render_to_string("allowances/statement_pdf.html", context)
+    # No base_url: with its CSS inlined the document is self-contained (no image, no link to
+    # fetch), so WeasyPrint never reads a file or a URL on the server's behalf.
     pdf = HTML(string=html).write_pdf()
     assert pdf is not None  # write_pdf without a target returns the bytes
     return pdf

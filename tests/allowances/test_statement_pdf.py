@@ -208,6 +208,9 @@ def test_staff_see_each_months_statement_in_html_and_pdf_from_the_organisation_p
     document = client.get(base)
     assert document.status_code == 200
     assert "Geste commercial Martin" in document.content.decode()
+    # The CSP refuses inline styles: the page links the PDF's stylesheet instead.
+    assert "<style>" not in document.content.decode()
+    assert "allowances/statement.css" in document.content.decode()
     pdf = client.get(base + "pdf/")
     assert pdf["Content-Type"] == "application/pdf"
     assert_same_figures(pdf_text(pdf.content), figures)
