@@ -42,7 +42,7 @@ def test_list_row_cells(client, client_user, hostile):
     assert f'<tr class="tl-row state-assigned"><td class="tl-number"><a href="{url}">' in page
     assert f">{hostile.display_number}</a>" in page
     assert '<span class="state state-assigned">Affecté</span>' in page
-    assert '<td class="d-none d-md-table-cell">Normale</td>' in page
+    assert 'd-md-table-cell" data-label="Priorité">Normale</td>' in page
     assert f'<time datetime="{hostile.updated_at.isoformat()}">' in page
 
 

@@ -14,6 +14,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from ..models import Ticket
+from ..search import COLUMNS
 
 register = template.Library()
 
@@ -27,20 +28,21 @@ def _local(ticket: Ticket, pattern: str) -> str:
 @register.simple_tag
 def list_rows(tickets: Iterable[Ticket]) -> SafeString:
     """« Afficher les tickets »: number, state, priority, category, summary, handler, updated,
-    public notes (the columns of tickets.search.COLUMNS). On a phone the same cells are laid out as
-    a card (portal.css, « phone cards »): the classes name their place, data-label their caption."""
-    updated = gettext("Mis à jour")
+    public notes (the columns of tickets.search.COLUMNS). Below 992 px the same cells are laid out
+    as a card (portal.css, « phone cards »): the classes name their place, data-label their caption
+    (the column's heading)."""
+    label = {column.key: str(column.label) for column in COLUMNS}
     return format_html_join(
         "\n",
         '<tr class="tl-row state-{0}">'
         '<td class="tl-number"><a href="{1}">{2}</a></td>'
         '<td class="tl-state"><span class="state state-{0}">{3}</span></td>'
-        '<td class="d-none d-md-table-cell">{4}</td>'
-        '<td class="d-none d-md-table-cell">{5}</td>'
+        '<td class="tl-extra d-none d-md-table-cell" data-label="{12}">{4}</td>'
+        '<td class="tl-extra d-none d-md-table-cell" data-label="{13}">{5}</td>'
         '<td class="tl-summary"><a href="{1}" tabindex="-1">{6}</a></td>'
-        '<td class="d-none d-md-table-cell">{7}</td>'
+        '<td class="tl-extra d-none d-md-table-cell" data-label="{14}">{7}</td>'
         '<td class="tl-updated text-nowrap" data-label="{11}"><time datetime="{8}">{9}</time></td>'
-        '<td class="text-end d-none d-md-table-cell">{10}</td>'
+        '<td class="tl-extra tl-notes text-end d-none d-md-table-cell" data-label="{15}">{10}</td>'
         "</tr>",
         (
             (
@@ -55,7 +57,11 @@ def list_rows(tickets: Iterable[Ticket]) -> SafeString:
                 t.updated_at.isoformat(),
                 _local(t, "%d/%m/%Y %H:%M"),
                 t.public_note_count,
-                updated,
+                label["updated_at"],
+                label["priority"],
+                label["category"],
+                label["handler"],
+                label["notes"],
             )
             for t in tickets
         ),
