@@ -227,3 +227,27 @@ def test_clients_cannot_open_the_admins_statement(
         response = client.get(url)
         assert response.status_code in (302, 403, 404)
         assert not response.content.startswith(b"%PDF")
+
+
+def test_the_attached_pdf_is_in_the_recipients_language(
+    smtp: SMTPSink, organisation: Any, staff_user: Any
+) -> None:
+    english = ClientFactory(organisation=organisation, email="john@boulangerie-martin.fr")
+    english.language = "en"
+    english.save(update_fields=["language"])
+    revision_create(
+        organisation=organisation,
+        minutes_per_month=120,
+        effective_from=month(2026, 3),
+        by=staff_user,
+        now=paris(2026, 3, 2),
+    )
+    close_month(now=paris(2026, 4, 1, 0, 5))
+    ids = list(AllowanceMail.objects.values_list("pk", flat=True))
+    send_allowance_mails.apply(args=(ids,)).get()
+    [mail] = smtp.to(english.email)
+    [attachment] = list(mail.message.iter_attachments())
+    text = pdf_text(attachment.get_content())
+    assert "March 2026" in text
+    assert "Balance carried over to the next month" in text
+    assert "Relevé" not in text
