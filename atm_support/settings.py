@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
+import dj_database_url
 import django_stubs_ext
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
@@ -46,28 +47,46 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-def database_from_url(url: str) -> dict[str, object]:
-    """Translate `postgres://user:password@host:port/name` into Django's DATABASES entry."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise ImproperlyConfigured(f"DATABASE_URL: unsupported scheme {parts.scheme!r}")
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(parts.path.lstrip("/")),
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "",
-        "PORT": str(parts.port or ""),
-        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
-        "CONN_HEALTH_CHECKS": True,
-        # No parallel query workers: on a few cores, a worker process started for a few ms
-        # costs more CPU than it saves and takes it from the other requests (bench/README.md
-        # § 5.1, 2 cores: Accueil 33 → 43 req/s, page 200 13 → 17 req/s without them).
-        "OPTIONS": {"options": "-c max_parallel_workers_per_gather=0"},
-    }
+SQLITE_ENGINE = "django.db.backends.sqlite3"
+
+
+def database_from_url(url: str) -> dict[str, Any]:
+    """Django's DATABASES entry for `postgres://user:password@host:port/name` or a SQLite file.
+
+    dj-database-url reads the URL (query options such as ?sslmode=require included), as most
+    Django hosts write it: `sqlite:///var/db.sqlite3` is relative to the working directory,
+    `sqlite:////srv/db.sqlite3` absolute. Only the two databases the suite runs on are accepted.
+    """
+    scheme = urlsplit(url).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL: unsupported scheme {scheme!r} (postgres://user:password@host:5432/"
+            "name, sqlite:///relative/path.sqlite3 or sqlite:////absolute/path.sqlite3)"
+        )
+    if scheme == "sqlite":
+        database: dict[str, Any] = dict(dj_database_url.parse(url))
+        if database["NAME"] != ":memory:":
+            Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        return database
+    database = dict(
+        dj_database_url.parse(
+            url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
+    )
+    database["PORT"] = str(database["PORT"] or "")  # a string, as Django's own settings write it
+    # No parallel query workers: on a few cores, a worker process started for a few ms
+    # costs more CPU than it saves and takes it from the other requests (bench/README.md
+    # § 5.1, 2 cores: Accueil 33 → 43 req/s, page 200 13 → 17 req/s without them).
+    options = database.setdefault("OPTIONS", {})
+    options["options"] = " ".join(
+        filter(None, [options.get("options"), "-c max_parallel_workers_per_gather=0"])
+    )
+    return database
 
 
 DEBUG = env_bool("DEBUG")
+# Django's technical 404/500 pages in DEBUG, for developers; off: the portal's French pages.
+DEBUG_ERROR_PAGES = env_bool("DEBUG_ERROR_PAGES")
 SECRET_KEY = env("SECRET_KEY", "django-insecure-dev-only-change-me-for-any-real-deployment")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 
@@ -111,6 +130,8 @@ MIDDLEWARE = [
     # After MessageMiddleware: an oversized admin search is dropped with a message.
     "atm_support.admin_search.AdminSearchBoundsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, nearest the view: the French error pages in DEBUG too (atm_support/error_pages.py).
+    "atm_support.error_pages.PortalErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "atm_support.urls"
@@ -140,7 +161,8 @@ else:
     # The embedded default of `make run`: one file under var/, nothing to install.
     SQLITE_PATH = Path(env("SQLITE_PATH", str(BASE_DIR / "var" / "db.sqlite3")))
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(SQLITE_PATH)}}
+    DATABASES = {"default": {"ENGINE": SQLITE_ENGINE, "NAME": str(SQLITE_PATH)}}
+if DATABASES["default"]["ENGINE"] == SQLITE_ENGINE:
     # The tickets' covering indexes list INCLUDE columns, a PostgreSQL feature SQLite ignores:
     # same indexes without them, nothing to warn about on every migrate.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -244,9 +266,15 @@ USE_TZ = True
 URLIZE_ASSUME_HTTPS = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Hashed, compressed files come from collectstatic's manifest; until it exists (a plain
+# `manage.py runserver` without DEBUG) the pages link the plain files, served from the app
+# directories, and health/system_checks.py says to run collectstatic
+# (atm_support/static_storage.py).
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
+STATIC_COLLECTED = (STATIC_ROOT / "staticfiles.json").is_file()
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -254,8 +282,8 @@ STORAGES = {
     },
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env_bool("STATIC_MANIFEST", not DEBUG)
+            "atm_support.static_storage.ManifestStaticFilesStorage"
+            if STATIC_MANIFEST
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
@@ -286,7 +314,9 @@ if env("ATTACHMENTS_S3_BUCKET"):
             "max_memory_size": 1024 * 1024,
         },
     }
-WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
+WHITENOISE_USE_FINDERS = env_bool(
+    "WHITENOISE_USE_FINDERS", DEBUG or (STATIC_MANIFEST and not STATIC_COLLECTED)
+)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

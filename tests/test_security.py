@@ -13,7 +13,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_check_deploy_with_production_settings_is_clean(tmp_path):
+    # Production has run collectstatic (the Docker image does): without its manifest the check
+    # warns (health.W001), which tests/test_run_default.py covers.
     env = {
+        "STATIC_ROOT": str(tmp_path / "static"),
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DEBUG": "0",
         "SECURE_HTTPS": "1",
@@ -23,6 +26,13 @@ def test_check_deploy_with_production_settings_is_clean(tmp_path):
         "STATIC_MANIFEST": "1",
         "EMAIL_HOST": "smtp.example.test",
     }
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        check=True,
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
