@@ -54,7 +54,10 @@ from django.db.models import BigIntegerField, Case, F, IntegerField, Q, QuerySet
 from django.db.models.expressions import Col, Expression
 from django.db.models.functions import Cast, Lower
 from django.db.models.lookups import Exact
+from django.forms import CheckboxInput
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -321,6 +324,27 @@ def _level_choices(choices: list[tuple[int, Any]]) -> list[tuple[Any, Any]]:
     return [("", _("Toutes")), *choices]
 
 
+# No state checked: every state but « Fermé ».
+OPEN_STATES = [state.value for state in State if state != State.CLOSED]
+# The list's old « Inclure les tickets fermés » switch, still in bookmarks: read as the old form
+# read it, it stands for the « Fermé » box (with_closed_switch).
+_CLOSED_SWITCH = forms.BooleanField(required=False)
+
+
+def with_closed_switch(params: QueryDict) -> QueryDict:
+    """`closed=on` of an older link, as the state boxes say it now: the states asked and
+    « Fermé », or every state when none was asked (what the switch showed)."""
+    if "closed" not in params:
+        return params
+    query = params.copy()
+    typed = CheckboxInput().value_from_datadict(query, MultiValueDict(), "closed")
+    del query["closed"]
+    if _CLOSED_SWITCH.clean(typed):
+        states = [value for value in query.getlist("state") if value.strip()] or OPEN_STATES
+        query.setlist("state", [*states, State.CLOSED.value])
+    return query
+
+
 class TicketFilterForm(forms.Form):
     """The GET form above the list. An invalid field is reported and ignored, never fatal."""
 
@@ -339,7 +363,6 @@ class TicketFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Aucun état coché : tous les tickets ouverts."),
     )
-    closed = forms.BooleanField(label=_("Inclure les tickets fermés"), required=False)
     # The categories and the colleagues are read once each by a plain query in __init__: a
     # ModelChoiceField iterates its queryset with .iterator(), a server-side cursor on PostgreSQL
     # (DECLARE, FETCH, CLOSE: three round trips, two of them unseen by query counts), and fetches
@@ -473,13 +496,7 @@ def _start_of(day: date) -> datetime:
 
 def filter_tickets(queryset: QuerySet[Ticket], filters: dict[str, Any]) -> QuerySet[Ticket]:
     """Narrow `queryset` by the form's valid values (see TicketFilterForm.filters)."""
-    states = list(filters.get("state") or [])
-    if filters.get("closed"):
-        states = [*states, State.CLOSED.value] if states else []
-    elif not states:
-        states = [state.value for state in State if state != State.CLOSED]
-    if states:
-        queryset = queryset.filter(state__in=states)
+    queryset = queryset.filter(state__in=filters.get("state") or OPEN_STATES)
     if filters.get("category") is not None:
         queryset = queryset.filter(category=filters["category"])
     if filters.get("priority") is not None:

@@ -172,7 +172,7 @@ def test_every_filter_field_has_a_label(signed_in):
         body.index('<form class="card tl-filters') : body.index("</form>", body.index("tl-filters"))
     ]
     ids = re.findall(r'<(?:input|select)[^>]*\sid="([^"]+)"', form)
-    assert len(ids) >= 15  # text, 3 dates, 4 selects, 6 states, closed
+    assert len(ids) >= 14  # text, 3 dates, 4 selects, 6 states (« Fermé » among them)
     for field_id in ids:
         assert f'for="{field_id}"' in form, field_id
     assert "<legend" in form
@@ -183,20 +183,91 @@ def test_every_filter_field_has_a_label(signed_in):
 # --- filters ---------------------------------------------------------------------------------
 
 
-def test_closed_tickets_are_hidden_unless_asked(signed_in, client_user):
+def checked_states(response: Any) -> set[str]:
+    return set(re.findall(r'name="state" value="(\w+)"[^>]*checked', text(response)))
+
+
+ALL_STATES = {state.value for state in State}
+
+
+def test_closed_tickets_are_hidden_unless_the_closed_state_is_checked(signed_in, client_user):
     open_ticket = make_ticket(reporter=client_user, state=State.RESOLVED)
     closed = make_ticket(reporter=client_user, state=State.CLOSED)
 
-    assert numbers(get(signed_in)) == [open_ticket.number]
-    assert "Les tickets fermés sont masqués." in text(get(signed_in))
-    assert set(numbers(get(signed_in, {"closed": "on"}))) == {open_ticket.number, closed.number}
+    response = get(signed_in)
+    assert numbers(response) == [open_ticket.number]
+    assert "Les tickets fermés sont masqués." in text(response)
+    assert "Aucun état coché : tous les tickets ouverts." in text(response)
+    assert checked_states(response) == set()
     assert numbers(get(signed_in, {"state": "closed"})) == [closed.number]
-    # A chosen state plus the box: that state and the closed ones.
+    # A chosen state plus « Fermé »: that state and the closed ones.
     new = make_ticket(reporter=client_user, state=State.NEW)
-    assert set(numbers(get(signed_in, {"state": "new", "closed": "on"}))) == {
-        new.number,
-        closed.number,
-    }
+    response = get(signed_in, {"state": ["new", "closed"]})
+    assert set(numbers(response)) == {new.number, closed.number}
+    assert checked_states(response) == {"new", "closed"}
+    assert "Les tickets fermés sont masqués." not in text(response)
+
+
+def test_the_closed_state_is_the_only_control_for_closed_tickets(signed_in, client_user):
+    make_ticket(reporter=client_user, state=State.CLOSED)
+    body = text(get(signed_in))
+    start = body.index('<form class="card tl-filters')
+    form = body[start : body.index("</form>", start)]
+    assert 'name="closed"' not in form
+    assert "form-switch" not in form
+    assert "Inclure les tickets fermés" not in form
+    # « Fermé » is one of the state boxes, with its colour.
+    assert re.search(r'name="state" value="closed"', form)
+    assert '<span class="state state-closed">Fermé</span>' in form
+
+
+def test_show_closed_tickets_too_checks_every_state(signed_in, client_user):
+    open_ticket = make_ticket(reporter=client_user, state=State.ASSIGNED)
+    closed = make_ticket(reporter=client_user, state=State.CLOSED)
+    body = text(get(signed_in))
+    link = re.search(r'<a href="(\?[^"]*)">Les afficher aussi</a>', body)
+    assert link, body
+
+    response = signed_in.get(URL + link.group(1))
+
+    assert set(numbers(response)) == {open_ticket.number, closed.number}
+    assert checked_states(response) == ALL_STATES
+    # With states chosen, the link adds « Fermé » to them.
+    body = text(get(signed_in, {"state": "assigned"}))
+    link = re.search(r'<a href="(\?[^"]*)">Les afficher aussi</a>', body)
+    assert link, body
+    response = signed_in.get(URL + link.group(1))
+    assert set(numbers(response)) == {open_ticket.number, closed.number}
+    assert checked_states(response) == {"assigned", "closed"}
+
+
+@pytest.mark.parametrize("closed", ["on", "1", "true"])
+def test_an_old_bookmark_with_the_closed_switch_still_works(signed_in, client_user, closed):
+    """`closed=on` was the « Inclure les tickets fermés » switch: read as the « Fermé » box."""
+    new = make_ticket(reporter=client_user, state=State.NEW)
+    resolved = make_ticket(reporter=client_user, state=State.RESOLVED)
+    old = make_ticket(reporter=client_user, state=State.CLOSED)
+
+    response = get(signed_in, {"closed": closed})
+    assert set(numbers(response)) == {new.number, resolved.number, old.number}
+    assert checked_states(response) == ALL_STATES
+    assert "closed=" not in text(response)  # its links are written the new way
+
+    response = get(signed_in, {"closed": closed, "state": "new"})
+    assert set(numbers(response)) == {new.number, old.number}
+    assert checked_states(response) == {"new", "closed"}
+
+    rows = csv_rows(signed_in.get(URL, {"closed": closed, "format": "csv"}))
+    assert {int(row[0]) for row in rows[1:]} == {new.number, resolved.number, old.number}
+
+
+def test_an_unchecked_closed_switch_of_an_old_bookmark_changes_nothing(signed_in, client_user):
+    open_ticket = make_ticket(reporter=client_user, state=State.NEW)
+    make_ticket(reporter=client_user, state=State.CLOSED)
+    for closed in ("", "false"):  # as the old checkbox read them
+        response = get(signed_in, {"closed": closed})
+        assert numbers(response) == [open_ticket.number], closed
+        assert checked_states(response) == set()
 
 
 def test_state_filter_takes_several_states(signed_in, client_user):
@@ -270,7 +341,7 @@ def test_text_search_finds_public_notes_but_never_private_ones(signed_in, client
 
     assert numbers(get(signed_in, {"q": "micrologiciel"})) == [public.number]
     assert numbers(get(signed_in, {"q": "fournisseur"})) == []
-    assert numbers(get(signed_in, {"q": "fournisseur", "closed": "on"})) == []
+    assert numbers(get(signed_in, {"q": "fournisseur", "state": sorted(ALL_STATES)})) == []
     rows = csv_rows(signed_in.get(URL, {"q": "fournisseur", "format": "csv"}))
     assert rows[1:] == []
 
@@ -452,8 +523,8 @@ def test_sort_by_state_follows_the_workflow(signed_in, client_user):
         State.CLOSED,
     ]
 
-    ascending = numbers(get(signed_in, {"sort": "state", "closed": "on"}))
-    descending = numbers(get(signed_in, {"sort": "-state", "closed": "on"}))
+    ascending = numbers(get(signed_in, {"sort": "state", "state": sorted(ALL_STATES)}))
+    descending = numbers(get(signed_in, {"sort": "-state", "state": sorted(ALL_STATES)}))
 
     assert ascending == [by_state[state] for state in workflow]
     assert descending == list(reversed(ascending))
@@ -590,7 +661,8 @@ def test_other_organisation_never_appears(signed_in, client_user, stranger):
         {},
         {"q": "four"},
         {"q": str(theirs.number)},
-        {"closed": "on"},
+        {"state": sorted(ALL_STATES)},
+        {"closed": "on"},  # an old bookmark
         {"reporter": stranger.pk},
     ):
         response = get(signed_in, params)
@@ -683,7 +755,7 @@ def test_invalid_field_keeps_everything_else_typed(signed_in, client_user):
     assert 'name="q" value="caisse"' in body
     assert re.search(rf'<option value="{Priority.URGENT}" selected>', body)
     assert 'name="date_from" value="n&#x27;importe quoi"' in body
-    assert re.search(r'name="closed"[^>]*checked', body)
+    assert checked_states(response) == ALL_STATES  # `closed=on`: every state, « Fermé » included
 
 
 def test_garbage_everywhere_at_once_never_fails(signed_in, client_user):

@@ -74,7 +74,6 @@ def test_valid_values_render_as_django_does(viewer, category):
     data = {
         "q": "facture",
         "state": [State.NEW.value, State.FEEDBACK.value],
-        "closed": "on",
         "category": str(category.pk),
         "priority": str(Priority.HIGH.value),
         "impact": str(Impact.MINOR.value),
@@ -86,13 +85,12 @@ def test_valid_values_render_as_django_does(viewer, category):
     django_form, fast_form = both_forms(data, viewer)
     assert fast_form.errors == {}
     assert_same_widgets(django_form, fast_form)
-    # What the comparison covered: a selected option, checked boxes, a checked switch.
+    # What the comparison covered: a selected option, checked boxes.
     assert f'<option value="{category.pk}" selected>' in fast_form["category"].as_widget()
     boxes = [box.tag() for box in fast_form["state"]]
     assert [" checked" in box for box in boxes] == [
         state in (State.NEW, State.FEEDBACK) for state in State
     ]
-    assert " checked" in fast_form["closed"].as_widget()
     assert 'value="2025-02-01"' in fast_form["date_to"].as_widget()
 
 

@@ -34,12 +34,14 @@ from ..paging import IdsFirstPaginator
 from ..search import (
     COLUMNS,
     DEFAULT_SORT,
+    OPEN_STATES,
     DateOf,
     TicketFilterForm,
     apply_sort,
     filter_tickets,
     parse_sort,
     sort_value,
+    with_closed_switch,
 )
 from ..selectors import tickets_visible_to, with_list_relations
 
@@ -122,6 +124,13 @@ def page_links(params: QueryDict, page: Page[Ticket]) -> list[PageLink]:
     return links
 
 
+def with_states(params: QueryDict, states: list[str]) -> str:
+    """The current view with these states checked, from its first page."""
+    query = params.copy()
+    query.setlist("state", states)
+    return with_params(query, page=None)
+
+
 def _sort_parameter(params: QueryDict, name: str) -> list[str]:
     key, descending = parse_sort(params.get(name))
     return [] if (key, descending) == DEFAULT_SORT else [sort_value(key, descending)]
@@ -149,13 +158,25 @@ LIST_PARAMETERS = {
     "sort": _sort_parameter,
     "page": _page_parameter,
 }
+_state_boxes = LIST_PARAMETERS["state"]
+
+
+def _state_parameter(params: QueryDict, name: str) -> list[str]:
+    """An old bookmark's `closed=on` is the « Fermé » box: same key, same page as the new
+    spelling, whose links the page then shows."""
+    return _state_boxes(with_closed_switch(params), name)
+
+
+LIST_PARAMETERS["state"] = _state_parameter
 
 
 @client_required
 def ticket_list(request: HttpRequest) -> HttpResponseBase:
     user: User = request.user  # type: ignore[assignment]
     if request.GET.get("format") == "csv":
-        return csv_export(ListQuery(request.GET, user).tickets)
+        return csv_export(
+            ListQuery(pagecache.normalised_query(request.GET, LIST_PARAMETERS), user).tickets
+        )
     params = pagecache.normalised_query(request.GET, LIST_PARAMETERS)
 
     def content() -> str:
@@ -220,8 +241,10 @@ def list_context(params: QueryDict, user: User) -> dict[str, Any]:
         ),
         "sort": sort_value(sort_key, descending),
         "csv_url": with_params(params, page=None, format="csv"),
-        "closed_hidden": not filters.get("closed") and State.CLOSED.value not in states,
-        "show_closed_url": with_params(params, closed="on", page=None),
+        "closed_hidden": State.CLOSED.value not in states,
+        "show_closed_url": with_states(
+            params, [*(sorted(states) or OPEN_STATES), State.CLOSED.value]
+        ),
         # Shown beside « Filtres »: on a phone the form is folded, the count says it is at work.
         "active_filters": active,
         "is_filtered": active > 0,
