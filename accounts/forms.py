@@ -15,6 +15,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from atm_support.form_defaults import DefaultedFieldsMixin
+
 from . import throttle
 from .email_change import email_taken
 from .models import User, normalize_email
@@ -174,7 +176,9 @@ class EmailChangeForm(forms.Form):
         return password
 
 
-class LanguageForm(forms.ModelForm):
+class LanguageForm(DefaultedFieldsMixin, forms.ModelForm):
+    defaulted = ("language",)  # the current one: nothing to type, no star
+
     class Meta:
         model = User
         fields = ["language"]

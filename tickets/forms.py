@@ -6,6 +6,8 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from atm_support.form_defaults import DefaultedFieldsMixin
+
 from .attachments import AttachmentsField
 from .limits import (
     ADDITIONAL_INFORMATION_MAX,
@@ -19,8 +21,11 @@ from .limits import (
 from .models import Category, Ticket
 
 
-class TicketReportForm(forms.ModelForm):
-    """« Ouvrir un ticket »: Mantis' report form. Only these fields come from the client."""
+class TicketReportForm(DefaultedFieldsMixin, forms.ModelForm):
+    """« Ouvrir un ticket »: Mantis' report form. Only these fields come from the client; the
+    starred ones are Catégorie, Résumé and Description, the others start on a value."""
+
+    defaulted = ("reproducibility", "impact", "priority")
 
     category = forms.ModelChoiceField(
         label=_("Catégorie"),
