@@ -63,6 +63,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 
+from .display import value_label
 from .models import STATE_ORDER, Category, Impact, Note, Priority, State, Ticket
 from .paging import read_ids_once
 from .widget_renderer import PythonWidgetRenderer
@@ -321,7 +322,8 @@ class DateOf:
 
 
 def _level_choices(choices: list[tuple[int, Any]]) -> list[tuple[Any, Any]]:
-    return [("", _("Toutes")), *choices]
+    """The filter's options written as the rows write the values (« Normale »), still lazy."""
+    return [("", _("Toutes")), *((value, value_label(label)) for value, label in choices)]
 
 
 # No state checked: every state but « Fermé ».
@@ -401,7 +403,10 @@ class TicketFilterForm(forms.Form):
         category = self.fields["category"]
         assert isinstance(category, forms.ChoiceField)
         # Retired categories too: their tickets are still there.
-        category.choices = [("", _("Toutes")), *Category.objects.values_list("pk", "name")]
+        category.choices = [
+            ("", _("Toutes")),
+            *((pk, value_label(name)) for pk, name in Category.objects.values_list("pk", "name")),
+        ]
         # Only the viewer's organisation: another one's id is an invalid choice, never a filter.
         reporter = self.fields["reporter"]
         assert isinstance(reporter, forms.ChoiceField)

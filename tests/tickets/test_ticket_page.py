@@ -147,5 +147,5 @@ def test_history_names_edited_fields_in_french(client, client_user, tech):
     ticket_update_details(ticket=ticket, by=tech, changes={"priority": Priority.URGENT})
     client.force_login(client_user)
     page = " ".join(text(client.get(ticket.get_absolute_url())).split())
-    assert "Priorité : normale → urgente" in page
+    assert "Priorité : Normale → Urgente" in page
     assert "priority" not in page

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Field, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -24,6 +24,7 @@ from atm_support.middleware import accepts_uploads
 
 from .. import pagecache, selectors
 from ..attachments import attachments_store
+from ..display import stored_choice_label, value_label
 from ..forms import NoteForm
 from ..models import HistoryEntry, State, Ticket
 from ..workflow import WorkflowError, note_add
@@ -40,9 +41,24 @@ class HistoryLine:
 
 def _state_label(value: str) -> str:
     try:
-        return str(State(value).label)
+        return value_label(State(value).label)
     except ValueError:
         return value
+
+
+def _value_shown(name: str, stored: str) -> str:
+    """A changed field's old or new value as the ticket's fields show it: a choice's label in the
+    reader's language with its capital (« Normale »), a category's name with its capital; typed
+    text (summary, description) exactly as typed."""
+    try:
+        field = Ticket._meta.get_field(name)
+    except FieldDoesNotExist:
+        return stored
+    if isinstance(field, Field) and field.choices:
+        return stored_choice_label(field, stored)
+    if name == "category":
+        return value_label(stored)
+    return stored
 
 
 def _field_label(name: str) -> str:
@@ -75,6 +91,7 @@ def history_lines(ticket: Ticket, viewer: User) -> list[HistoryLine]:
             what, old, new = _("Note privée ajoutée"), "", ""
         else:
             what = _field_label(entry.field)
+            old, new = _value_shown(entry.field, old), _value_shown(entry.field, new)
         lines.append(HistoryLine(entry.created_at, who, what, old, new))
     return lines
 

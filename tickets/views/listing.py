@@ -27,8 +27,10 @@ from django.utils.translation import gettext as _
 
 from accounts.access import client_required
 from accounts.models import User
+from allowances.selectors import billable_minutes
 
 from .. import pagecache
+from ..display import value_label, when
 from ..models import Impact, Priority, State, Ticket
 from ..paging import IdsFirstPaginator
 from ..search import (
@@ -286,12 +288,18 @@ def csv_export(tickets: QuerySet[Ticket]) -> StreamingHttpResponse:
         _("Créé le"),
         _("Mis à jour le"),
         _("Notes publiques"),
+        # The ticket page's « Temps passé » total, in minutes for a spreadsheet to add up: the
+        # billable time the client is billed for, private notes' included (as one sum there
+        # too, never a private note's own minutes, text or author).
+        _("Temps passé (minutes)"),
     ]
-    states = {state.value: str(state.label) for state in State}
-    priorities = {value: str(label) for value, label in Priority.choices}
-    impacts = {value: str(label) for value, label in Impact.choices}
+    states = {state.value: value_label(str(state.label)) for state in State}
+    priorities = {value: value_label(str(label)) for value, label in Priority.choices}
+    impacts = {value: value_label(str(label)) for value, label in Impact.choices}
     writer = csv.writer(_Echo(), delimiter=";")
-    rows = tickets.select_related("category", "handler", "reporter")
+    rows = tickets.select_related("category", "handler", "reporter").annotate(
+        billable_minutes=billable_minutes()
+    )
 
     def lines() -> Iterator[str]:
         yield "\ufeff" + writer.writerow(header)
@@ -302,13 +310,14 @@ def csv_export(tickets: QuerySet[Ticket]) -> StreamingHttpResponse:
                     states.get(ticket.state, ticket.state),
                     priorities.get(ticket.priority, ""),
                     impacts.get(ticket.impact, ""),
-                    safe_cell(ticket.category.name),
+                    safe_cell(value_label(ticket.category.name)),
                     safe_cell(ticket.summary),
                     safe_cell(str(ticket.reporter)),
                     safe_cell(str(ticket.handler)) if ticket.handler else "",
-                    f"{timezone.localtime(ticket.created_at):%d/%m/%Y %H:%M}",
-                    f"{timezone.localtime(ticket.updated_at):%d/%m/%Y %H:%M}",
+                    when(ticket.created_at),
+                    when(ticket.updated_at),
                     ticket.public_note_count,
+                    ticket.billable_minutes,
                 ]
             )
 
