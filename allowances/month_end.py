@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -107,8 +107,11 @@ def close_month(
     now: datetime | None = None,
     dry_run: bool = False,
     progress: Callable[[OrganisationMonth], None] | None = None,
+    organisation_ids: Collection[int] | None = None,
 ) -> MonthEndReport:
-    """Close `period` (default: the month before now's, in Paris) for every organisation.
+    """Close `period` (default: the month before now's, in Paris) for every organisation, or
+    only for `organisation_ids` (the demo replays past month ends of its own organisations and
+    must leave the others, and their clients' mailboxes, alone).
 
     Months an organisation still has open before `period` (missed runs) are closed first, in
     order. A dry run does exactly the same work inside transactions rolled back at the end.
@@ -130,7 +133,10 @@ def close_month(
         .values_list("organisation_id", "last")
         .order_by()
     )
-    for organisation_id, name in Organisation.objects.order_by("pk").values_list("pk", "name"):
+    organisations = Organisation.objects.order_by("pk")
+    if organisation_ids is not None:
+        organisations = organisations.filter(pk__in=organisation_ids)
+    for organisation_id, name in organisations.values_list("pk", "name"):
         report.organisations += 1
         last = last_credit.get(organisation_id)
         # The month the organisation's last credit opened is the first one to close (a new
