@@ -71,6 +71,7 @@ class Reason(models.TextChoices):
     REPORTER = "reporter", _("rapporteur")
     NOTE_AUTHOR = "note_author", _("auteur d'une note")
     ORGANISATION = "organisation", _("suit tous les tickets de l'organisation")
+    FOLLOWER = "follower", _("suit ce ticket")
 
 
 class Status(models.TextChoices):

@@ -7,7 +7,7 @@ from typing import NamedTuple
 from django.db.models import Q
 
 from accounts.models import User
-from tickets.models import Note
+from tickets.models import Follower, Note
 
 from .models import Reason
 
@@ -54,15 +54,21 @@ def recipients_for(
 ) -> list[Recipient]:
     """The ticket's handler and followers, minus the author of the change and inactive users.
 
-    Followers are the reporter, the authors of notes on the ticket (staff included) and the
-    organisation's users who follow all its tickets. A private note reaches staff only. A client
-    is mailed only about their own organisation's tickets (one moved elsewhere stops following).
-    Two small queries: this runs inside the web request's transaction.
+    Followers are the reporter, the authors of notes on the ticket (staff included), the
+    organisation's users who follow all its tickets, and those with a Follower row (« Suivre ce
+    ticket », or added by a colleague). A muted row (« Ne plus suivre ce ticket ») removes its
+    user from every one of these but the handler: whoever handles the ticket hears of it. A
+    private note reaches staff only. A client is mailed only about their own organisation's
+    tickets (one moved elsewhere stops following). Three small queries: this runs inside the
+    web request's transaction.
     """
     author_ids = set(
         Note.objects.filter(ticket_id=ticket.pk).values_list("author_id", flat=True).distinct()
     )
-    named = {ticket.reporter_id, *author_ids}
+    rows = dict(Follower.objects.filter(ticket_id=ticket.pk).values_list("user_id", "muted"))
+    muted = {pk for pk, is_muted in rows.items() if is_muted}
+    added = {pk for pk, is_muted in rows.items() if not is_muted}
+    named = {ticket.reporter_id, *author_ids, *added}
     if ticket.handler_id is not None:
         named.add(ticket.handler_id)
     users = (
@@ -78,6 +84,8 @@ def recipients_for(
     for pk, is_staff, organisation_id in users:
         if pk == actor_id:
             continue
+        if pk in muted and pk != ticket.handler_id:
+            continue
         if access_refused(
             is_active=True,  # filtered above
             is_staff=is_staff,
@@ -92,6 +100,8 @@ def recipients_for(
             reason = Reason.REPORTER
         elif pk in author_ids:
             reason = Reason.NOTE_AUTHOR
+        elif pk in added:
+            reason = Reason.FOLLOWER
         else:
             reason = Reason.ORGANISATION
         recipients.append(Recipient(pk, reason))

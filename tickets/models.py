@@ -424,3 +424,50 @@ class HistoryEntry(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value} → {self.new_value}"
+
+
+class Follower(models.Model):
+    """One user's own choice about one ticket's mails: following it (« Suivre ce ticket », or
+    added by a colleague), or not (`muted`, « Ne plus suivre ce ticket »).
+
+    Without a row, a user follows a ticket when they reported it, wrote a note on it, or follow
+    all their organisation's tickets (notifications.selectors.recipients_for). A muted row wins
+    over each of these until the user follows again: the reporter who stops following is no
+    longer mailed, even after writing another note. Any user may have a row, staff included
+    (MantisBT's monitors are imported as followers); the handler is mailed as handler anyway.
+    """
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="followers"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("utilisateur"),
+        on_delete=models.CASCADE,
+        related_name="followed_tickets",
+    )
+    muted = models.BooleanField(
+        _("ne suit plus"),
+        default=False,
+        help_text=_("L'utilisateur a choisi de ne plus recevoir les e-mails de ce ticket."),
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ajouté par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("le"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("abonné")
+        verbose_name_plural = _("abonnés")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="follower_ticket_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.ticket}"

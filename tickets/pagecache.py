@@ -350,9 +350,18 @@ def _user_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
 def connect() -> None:
     from allowances.models import AllowanceRevision, LedgerEntry
 
-    from .models import Attachment, Category, HistoryEntry, Note, Ticket
+    from .models import Attachment, Category, Follower, HistoryEntry, Note, Ticket
 
-    shown = (Ticket, Note, Attachment, HistoryEntry, LedgerEntry, AllowanceRevision, Organisation)
+    shown = (
+        Ticket,
+        Note,
+        Attachment,
+        HistoryEntry,
+        Follower,  # « Suivi du ticket » on the ticket page
+        LedgerEntry,
+        AllowanceRevision,
+        Organisation,
+    )
     for model in shown:
         for signal in (post_save, post_delete):
             signal.connect(_organisation_changed, sender=model, dispatch_uid=f"pagecache.{model}")

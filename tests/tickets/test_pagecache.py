@@ -97,7 +97,7 @@ def test_the_token_of_a_kept_page_is_accepted(client_user, ticket):
     browser.get(detail(ticket))
     page = browser.get(detail(ticket)).content.decode()
     tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    assert len(tokens) == 2  # the note form and the logout button
+    assert len(tokens) == 3  # the note form, « Suivre ce ticket » and the logout button
     assert browser.cookies["csrftoken"].value
     response = browser.post(
         detail(ticket), {"text": "Posté depuis une page gardée", "csrfmiddlewaretoken": tokens[0]}

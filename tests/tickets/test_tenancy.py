@@ -320,6 +320,12 @@ CASES: dict[str, Case] = {
         query_values=lambda w: {"number": w.ticket.display_number},
     ),
     "tickets:detail": owned("a ticket's page", reveals=True),
+    "tickets:following": Case(
+        "« Suivi du ticket »: follow, stop, add or remove a colleague (POST only)",
+        "object",
+        get=dict.fromkeys(VIEWERS, 405),
+        post={"same": ANY, "other": 404, "anonymous": LOGIN, "staff": TO_ADMIN},
+    ),
     "tickets:attachment": owned("a file of a ticket", reveals=True, staff=200, safe_only=True),
     "tickets:attachment_thumbnail": owned(
         "an image's miniature", reveals=False, staff=200, safe_only=True
@@ -353,6 +359,7 @@ VALUES: dict[tuple[str, str], Callable[[World], Any]] = {
         w.owner
     ),
     ("tickets:detail", "number"): lambda w: w.ticket.number,
+    ("tickets:following", "number"): lambda w: w.ticket.number,
     ("tickets:attachment", "pk"): lambda w: w.public_file.pk,
     ("tickets:attachment_thumbnail", "pk"): lambda w: w.image_file.pk,
     ("allowances:statement", "period"): lambda w: format_period(w.period),

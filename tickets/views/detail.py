@@ -25,6 +25,7 @@ from atm_support.middleware import accepts_uploads
 from .. import pagecache, selectors
 from ..attachments import attachments_store
 from ..display import stored_choice_label, value_label
+from ..following import client_panel
 from ..forms import NoteForm
 from ..models import HistoryEntry, State, Ticket
 from ..workflow import WorkflowError, note_add
@@ -176,6 +177,8 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
         context = {
             "tab": None,
             "parts": parts,
+            # Its forms hold the CSRF token: rendered with the page, which page_response keeps.
+            "following": client_panel(ticket=_ticket_for(request, number), viewer=user),
             "form_html": note_form_html(form),
             "can_reopen": parts["state"] == State.RESOLVED,
         }
