@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from tickets.models import OPEN_STATES, Note, Ticket
 
@@ -197,25 +198,59 @@ def statement(organisation_id: int, period: date) -> Statement | None:
 
 @dataclass(frozen=True)
 class TicketTime:
-    """The ticket page's « Temps passé »."""
+    """The ticket page's « Temps passé », as the client can check it against the notes they see.
+
+    `billable` is the total billed: the public notes' billable minutes (each shown on its note)
+    plus the internal work's. The internal work is only ever minutes (`internal`, summed over
+    the private notes): how it was spent stays private, never its text, author or date.
+    """
 
     billable: int
-    rounded: int  # what the month end debits (or debited)
+    rounded: int  # what the month end debits (or debited), allowances.ledger.rounded_debit
     debit: LedgerEntry | None  # once debited
+    internal: int = 0  # every private note's minutes, billable or not
+    internal_unbillable: int = 0
+    unbillable: int = 0  # every non-billable minute, public and private
 
     @property
     def counted(self) -> int:
         return -self.debit.minutes if self.debit else self.rounded
 
 
+def billable_minutes() -> Coalesce:
+    """A ticket's billable minutes (its private notes' included) as an expression to annotate
+    a ticket queryset with: the list's CSV gives the same figure as ticket_time().billable.
+
+    A subquery, not Sum("notes__..."): the list's filters may join the notes already (the text
+    search), and a second join would multiply the sum. It reads the partial index note_billable
+    alone.
+    """
+    per_ticket = (
+        Note.objects.filter(ticket=OuterRef("pk"), is_billable=True, minutes_spent__gt=0)
+        .values("ticket_id")
+        .annotate(total=Sum("minutes_spent"))
+        .values("total")
+        .order_by()
+    )
+    return Coalesce(Subquery(per_ticket, output_field=IntegerField()), 0)
+
+
 def ticket_time(ticket: Ticket) -> TicketTime:
     """Billable minutes of every note, the private ones included: the client pays for that time
     (how it was spent stays private)."""
-    billable = int(
-        Note.objects.filter(ticket=ticket, is_billable=True).aggregate(total=Sum("minutes_spent"))[
-            "total"
-        ]
-        or 0
+    totals = Note.objects.filter(ticket=ticket).aggregate(
+        billable=Sum("minutes_spent", filter=Q(is_billable=True)),
+        internal=Sum("minutes_spent", filter=Q(is_private=True)),
+        internal_unbillable=Sum("minutes_spent", filter=Q(is_private=True, is_billable=False)),
+        unbillable=Sum("minutes_spent", filter=Q(is_billable=False)),
     )
+    billable = int(totals["billable"] or 0)
     debit = LedgerEntry.objects.filter(ticket=ticket, kind=Kind.DEBIT).first()
-    return TicketTime(billable=billable, rounded=rounded_debit(billable), debit=debit)
+    return TicketTime(
+        billable=billable,
+        rounded=rounded_debit(billable),
+        debit=debit,
+        internal=int(totals["internal"] or 0),
+        internal_unbillable=int(totals["internal_unbillable"] or 0),
+        unbillable=int(totals["unbillable"] or 0),
+    )

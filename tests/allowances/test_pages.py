@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from allowances.formatting import MINUS
 from allowances.ledger import adjustment_create, revision_create
-from allowances.models import StatementOptOut
+from allowances.models import Kind, LedgerEntry, StatementOptOut
 from allowances.month_end import close_month
 from allowances.periods import current_period, format_period, previous_period
 from tests.allowances.conftest import paris, resolved_ticket
@@ -207,11 +207,17 @@ def test_ticket_page_shows_the_time_spent_then_what_was_debited(
     body = text(client.get(open_ticket.get_absolute_url()))
     section = body.split('id="ticket-time"')[1].split("</dd>")[0]
     assert "0 h 23" in section
-    assert "0 h 30 une fois arrondi au quart d'heure" in section
+    assert "travail interne : 0 h 03" in section  # the private note's minutes, as one sum
+    assert "sera décompté à la fin du mois : 0 h 30" in section  # Résolu: rounded at month end
     assert "Secret" not in body  # the private note's time counts, its text stays private
 
-    body = text(client.get(closed_month["small"].get_absolute_url()))
+    small = closed_month["small"]
+    body = text(client.get(small.get_absolute_url()))
     section = body.split('id="ticket-time"')[1].split("</dd>")[0]
     last = format_period(closed_month["last_month"])
-    assert "0 h 15" in section
+    debit = LedgerEntry.objects.get(ticket=small, kind=Kind.DEBIT)
+    day = timezone.localtime(debit.created_at).strftime("%d/%m/%Y")
+    assert "0 h 05" in section  # the time spent
+    assert f"décompté le {day} : 0 h 15" in section  # what the ledger debited, and when
     assert f"/releve-heures/{last}/" in section
+    assert "sera décompté" not in section

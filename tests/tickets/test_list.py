@@ -614,6 +614,7 @@ def test_csv_exports_every_page_of_the_filtered_list(signed_in, client_user, sta
         "Créé le",
         "Mis à jour le",
         "Notes publiques",
+        "Temps passé (minutes)",
     ]
     assert [row[0] for row in rows[1:]] == [t.display_number for t in made]  # all 60, sorted
     first = rows[1]

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import client_required
 from accounts.models import User
+from allowances.selectors import billable_minutes
 
 from .. import pagecache
 from ..display import value_label, when
@@ -287,12 +288,18 @@ def csv_export(tickets: QuerySet[Ticket]) -> StreamingHttpResponse:
         _("Créé le"),
         _("Mis à jour le"),
         _("Notes publiques"),
+        # The ticket page's « Temps passé » total, in minutes for a spreadsheet to add up: the
+        # billable time the client is billed for, private notes' included (as one sum there
+        # too, never a private note's own minutes, text or author).
+        _("Temps passé (minutes)"),
     ]
     states = {state.value: value_label(str(state.label)) for state in State}
     priorities = {value: value_label(str(label)) for value, label in Priority.choices}
     impacts = {value: value_label(str(label)) for value, label in Impact.choices}
     writer = csv.writer(_Echo(), delimiter=";")
-    rows = tickets.select_related("category", "handler", "reporter")
+    rows = tickets.select_related("category", "handler", "reporter").annotate(
+        billable_minutes=billable_minutes()
+    )
 
     def lines() -> Iterator[str]:
         yield "\ufeff" + writer.writerow(header)
@@ -310,6 +317,7 @@ def csv_export(tickets: QuerySet[Ticket]) -> StreamingHttpResponse:
                     when(ticket.created_at),
                     when(ticket.updated_at),
                     ticket.public_note_count,
+                    ticket.billable_minutes,
                 ]
             )
 
