@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from allowances.formatting import MINUS
 from allowances.ledger import adjustment_create, revision_create
+from allowances.models import Kind, LedgerEntry
 from allowances.month_end import close_month
 from allowances.periods import current_period, format_period, period_label, previous_period
 from tests.allowances.conftest import paris, resolved_ticket
@@ -73,7 +75,7 @@ def test_client_sees_the_balance_drop_and_the_ticket_turn_grey_after_month_end(
     page.goto(f"{base}{ticket.get_absolute_url()}")
     assert badge(page) == ("Résolu", GREEN)
     expect(page.locator("#ticket-time")).to_contain_text("1 h 20")
-    expect(page.locator("#ticket-time")).to_contain_text("1 h 30 une fois arrondi")
+    expect(page.locator("#ticket-time")).to_contain_text("sera décompté à la fin du mois : 1 h 30")
 
     # Beat's run on the 1st at 00:05 (Paris).
     close_month(period=last_month)
@@ -86,8 +88,12 @@ def test_client_sees_the_balance_drop_and_the_ticket_turn_grey_after_month_end(
     shoot(page, "allowance-02-accueil-apres")
     page.goto(f"{base}{ticket.get_absolute_url()}")
     assert badge(page) == ("Fermé", GREY)
+    debit = LedgerEntry.objects.get(ticket=ticket, kind=Kind.DEBIT)
     expect(page.locator("#ticket-time")).to_contain_text(
-        f"1 h 30 décompté sur le relevé de {period_label(last_month)}"
+        f"décompté le {timezone.localtime(debit.created_at):%d/%m/%Y} : 1 h 30"
+    )
+    expect(page.locator("#ticket-time")).to_contain_text(
+        f"sur le relevé de {period_label(last_month)}"
     )
     shoot(page, "allowance-03-ticket-ferme")
 

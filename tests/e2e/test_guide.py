@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from PIL import Image, ImageDraw
 from playwright.sync_api import Locator, Page, expect
 
@@ -458,7 +459,8 @@ def test_the_guide_walked_from_the_invitation_to_the_month_end(
     inbox.expect("resolved again", [LEA, PAUL], subject="Résolu")
 
     # 10 + 25 + 15 = 50 billable minutes: 1 h once rounded up to the quarter hour.
-    expect(client.locator("#ticket-time")).to_contain_text("0 h 50 — 1 h une fois arrondi")
+    expect(client.locator("#ticket-time")).to_contain_text("0 h 50 facturable")
+    expect(client.locator("#ticket-time")).to_contain_text("sera décompté à la fin du mois : 1 h")
     client.goto(f"{base}/")
     expect(client.locator("#balance")).to_have_text("2 h")
     expect(client.locator("#balance-pending")).to_have_text("1 h")
@@ -501,7 +503,8 @@ def month_end(
     expect(client.get_by_text("Ce ticket est fermé et archivé")).to_be_visible()
     expect(client.get_by_role("button", name="Ajouter la note")).to_have_count(0)
     expect(client.get_by_role("button", name="Réouvrir le ticket")).to_have_count(0)
-    expect(client.locator("#ticket-time")).to_contain_text("1 h")
+    debited_on = timezone.localtime(debits.get().created_at).strftime("%d/%m/%Y")
+    expect(client.locator("#ticket-time")).to_contain_text(f"décompté le {debited_on} : 1 h")
     shot(client, "ticket-ferme")
 
     # The balance: 2 h, minus 1 h debited, plus 2 h credited for the new month.
