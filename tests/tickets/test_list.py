@@ -160,7 +160,8 @@ def test_page_shows_rows_coloured_by_state_with_label_and_columns(
     assert "Élevée" in body
     assert "Question" in body
     assert str(staff_user) in body
-    assert re.search(r'<td class="text-end[^"]*">4</td>', body)
+    # The notes count, right-aligned (and captioned on a phone card).
+    assert re.search(r'<td class="[^"]*\btl-notes text-end\b[^"]*"[^>]*>4</td>', body)
     assert "<caption" in body
     assert 'class="table-responsive' in body
     assert "1 ticket" in body
