@@ -88,6 +88,7 @@ def ticket_unfollow(*, ticket: Ticket, user: User, by: User) -> None:
 class FollowerLine:
     user: User
     added: bool  # a Follower row, which a colleague may remove
+    reporter: bool
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,13 @@ def client_panel(*, ticket: Ticket, viewer: User) -> Panel:
             or colleague.follow_all_tickets
         )
         if muted is False or (muted is None and derived):
-            lines.append(FollowerLine(colleague, added=muted is False and not derived))
+            lines.append(
+                FollowerLine(
+                    colleague,
+                    added=muted is False and not derived,
+                    reporter=colleague.pk == ticket.reporter_id,
+                )
+            )
         elif colleague.pk != viewer.pk:
             others.append(colleague)
     following = any(line.user.pk == viewer.pk for line in lines)
