@@ -218,6 +218,10 @@ def test_added_colleague_gets_the_next_note_and_state_mails_and_the_unfollowed_r
     assert len(mails) == 2
     assert any("Pouvez-vous redémarrer l'imprimante ?" in mail.text for mail in mails)
     assert any(mail.subject.endswith("— Commentaire") for mail in mails)
+    for mail in mails:  # why they get it, and how to stop: never « tous les tickets »
+        assert "parce que vous suivez ce ticket" in mail.text
+        assert "Ne plus suivre ce ticket" in mail.html
+        assert "tous les tickets de votre organisation" not in mail.text
     assert smtp.to(client_user.email) == []
     assert set(
         Notification.objects.filter(recipient=colleague).values_list("reason", flat=True)
