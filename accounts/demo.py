@@ -250,6 +250,14 @@ def _opened(plan: DemoTicket, current: date, now: datetime) -> datetime:
     return now - timedelta(hours=plan.hours_ago)
 
 
+def french(text: str) -> str:
+    """A no-break space before « ? ! : ; », as French typography wants: a list column never
+    wraps a lone question mark onto the next line."""
+    for mark in "?!:;":
+        text = text.replace(f" {mark}", f"\u00a0{mark}")
+    return text
+
+
 def _play(plan: DemoTicket, opened: datetime, organisation: Organisation, staff: User) -> None:
     members = list(User.objects.filter(organisation=organisation).order_by("pk"))
     emails = [email for email, *_ in CLIENTS[plan.organisation]]
@@ -258,9 +266,9 @@ def _play(plan: DemoTicket, opened: datetime, organisation: Organisation, staff:
     ticket = ticket_create(
         reporter=reporter,
         category=Category.objects.get(name=plan.category),
-        summary=plan.summary,
-        description=plan.description,
-        steps_to_reproduce=plan.steps_to_reproduce,
+        summary=french(plan.summary),
+        description=french(plan.description),
+        steps_to_reproduce=french(plan.steps_to_reproduce),
         reproducibility=plan.reproducibility,
         impact=plan.impact,
         priority=plan.priority,
@@ -282,7 +290,7 @@ def _play(plan: DemoTicket, opened: datetime, organisation: Organisation, staff:
             note = note_add(
                 ticket=ticket,
                 author=author,
-                text=step.text,
+                text=french(step.text),
                 is_private=step.private,
                 minutes_spent=step.minutes,
                 is_billable=step.billable,

@@ -168,6 +168,7 @@ def test_demo_texts_have_no_stray_punctuation(media: None) -> None:
         for line in text.splitlines():
             assert not STRAY.search(line), line
         assert "lorem" not in text.lower()
+        assert not re.search(r" [?!:;]", text), text  # a no-break space before them
 
 
 def test_seed_demo_twice_changes_nothing(media: None) -> None:
@@ -179,7 +180,7 @@ def test_seed_demo_twice_changes_nothing(media: None) -> None:
     output = seed()
     assert counts() == before
     assert {name: balance_of(pk) for name, pk in balances.items()} == first
-    assert "laissée telle quelle" in output
+    assert "historique déjà en place" in output
 
 
 def test_seed_demo_mails_nobody(smtp: Any, media: None) -> None:

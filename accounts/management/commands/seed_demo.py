@@ -27,7 +27,7 @@ class Command(BaseCommand):
             )
         for name in result.skipped:
             self.stdout.write(
-                f"  {name} avait déjà des données : laissée telle quelle (pour repartir de "
+                f"  {name} : historique déjà en place, laissé tel quel (pour repartir de "
                 "zéro, supprimez la base, par exemple var/db.sqlite3)."
             )
         email, password, *_ = demo.STAFF
