@@ -84,13 +84,13 @@ def test_client_follows_and_adds_a_colleague_who_gets_the_next_note(
 def test_followers_section_is_accessible_and_fits_every_width(
     audit_page: Any, live_server: Any, organisation: Any, shoot: Any
 ) -> None:
-    reporter = ClientFactory(
+    reporter: Any = ClientFactory(
         email="paul@boulangerie-martin.fr",
         first_name="Paul",
         last_name="Martin",
         organisation=organisation,
     )
-    colleague = ClientFactory(
+    colleague: Any = ClientFactory(
         email="julie.comptable-et-gestionnaire@boulangerie-martin.fr",
         first_name="Julie-Marguerite",
         last_name="Comptable-Gestionnaire",

@@ -199,6 +199,10 @@ def test_a_private_note_never_reaches_a_client_follower(client_user, colleague):
     assert set(recipients(ticket, actor=tech, private=True)) == set()
     assert set(recipients(ticket, actor=tech)) == {client_user.pk, colleague.pk}
     assert colleague.pk not in recipients(ticket, actor=colleague)  # never the author
+    # A follower deactivated afterwards hears nothing.
+    colleague.is_active = False
+    colleague.save(update_fields=["is_active"])
+    assert set(recipients(ticket, actor=tech)) == {client_user.pk}
 
 
 @pytest.mark.django_db(transaction=True)
