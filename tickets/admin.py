@@ -281,6 +281,7 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
         "resolved_at",
         "closed_at",
         "time_spent_total",
+        "followers_shown",
         "report_files",
     ]
     change_form_template = "admin/tickets/ticket/change_form.html"
@@ -512,7 +513,7 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         editable = obj is not None and self.has_change_permission(request, obj)
-        treatment: list[Any] = [("state", "handler"), "time_spent_total"]
+        treatment: list[Any] = [("state", "handler"), "time_spent_total", "followers_shown"]
         if editable:
             treatment.append("seen_version")
         return [
@@ -557,6 +558,26 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
     @admin.display(description=_("temps passé (toutes notes)"))
     def time_spent_total(self, obj: Ticket) -> str:
         return format_minutes(getattr(obj, "minutes_total", 0))
+
+    @admin.display(description=_("destinataires des e-mails"))
+    def followers_shown(self, obj: Ticket) -> str:
+        """Read-only: who a public note would mail (the clients choose on their ticket page),
+        and who chose « Ne plus suivre ce ticket »."""
+        from notifications.selectors import TicketFacts, recipients_for
+
+        from .models import Follower
+
+        facts = TicketFacts(obj.pk, obj.organisation_id, obj.reporter_id, obj.handler_id)
+        chosen = {r.user_id: r.reason for r in recipients_for(ticket=facts, actor_id=None)}
+        users = User.objects.in_bulk(chosen)
+        lines = [f"{users[pk]} ({reason.label})" for pk, reason in chosen.items() if pk in users]
+        muted = Follower.objects.filter(ticket=obj, muted=True).select_related("user")
+        if muted:
+            lines.append(
+                gettext("ne suit plus : %(names)s")
+                % {"names": ", ".join(str(row.user) for row in muted)}
+            )
+        return " ; ".join(lines) or "—"
 
     @admin.display(description=_("fichiers du rapport"))
     def report_files(self, obj: Ticket) -> SafeString | str:

@@ -231,3 +231,22 @@ def test_added_colleague_gets_the_next_note_and_state_mails_and_the_unfollowed_r
         Notification.objects.filter(recipient=colleague).values_list("reason", flat=True)
     ) == {Reason.FOLLOWER}
     assert not Notification.objects.filter(recipient=client_user).exists()
+
+
+@pytest.mark.django_db
+def test_staff_see_who_is_mailed_and_who_stopped_on_the_admin_ticket_page(
+    client, client_user, colleague
+):
+    tech = StaffFactory(first_name="Tom", last_name="Technicien")
+    ticket = make_ticket(reporter=client_user, handler=tech, state=State.ASSIGNED)
+    ticket_follow(ticket=ticket, user=colleague, by=client_user)
+    ticket_unfollow(ticket=ticket, user=client_user, by=client_user)
+    client.force_login(tech)
+
+    page = text(client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk])))
+
+    assert "Destinataires des e-mails" in page
+    assert "Tom Technicien (responsable du ticket)" in page
+    assert "Julie Comptable (suit ce ticket)" in page
+    assert f"ne suit plus : {client_user}" in page
+    assert f"{client_user} (rapporteur)" not in page
