@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from atm_support.form_defaults import DefaultedFieldsMixin
 
 from .attachments import AttachmentsField
+from .display import value_label
 from .limits import (
     ADDITIONAL_INFORMATION_MAX,
     DESCRIPTION_MAX,
@@ -18,14 +19,21 @@ from .limits import (
     limit_help,
     limit_sentence,
 )
-from .models import Category, Ticket
+from .models import Category, Impact, Priority, Reproducibility, Ticket
+
+# The report form's three levels, each with its default: nothing to choose, so no star.
+LEVELS: dict[str, type[Reproducibility | Impact | Priority]] = {
+    "reproducibility": Reproducibility,
+    "impact": Impact,
+    "priority": Priority,
+}
 
 
 class TicketReportForm(DefaultedFieldsMixin, forms.ModelForm):
     """« Ouvrir un ticket »: Mantis' report form. Only these fields come from the client; the
     starred ones are Catégorie, Résumé and Description, the others start on a value."""
 
-    defaulted = ("reproducibility", "impact", "priority")
+    defaulted = tuple(LEVELS)
 
     category = forms.ModelChoiceField(
         label=_("Catégorie"),
@@ -92,6 +100,15 @@ class TicketReportForm(DefaultedFieldsMixin, forms.ModelForm):
             "steps_to_reproduce": forms.Textarea(attrs={"rows": 4}),
             "additional_information": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The values as the list and the ticket page write them (« Normale », tickets/display.py):
+        # the catalogue's labels are lower case.
+        for name, levels in LEVELS.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [(value, value_label(label)) for value, label in levels.choices]
 
     def clean_summary(self) -> str:
         summary = " ".join(self.cleaned_data["summary"].split())

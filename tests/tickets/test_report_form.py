@@ -57,6 +57,22 @@ def test_form_shows_mantis_fields_labels_and_defaults(client, client_user, categ
     assert "Ancienne" not in page
 
 
+def test_choices_are_written_as_the_list_and_the_ticket_page_write_them(
+    client, client_user, category
+):
+    """« Normale » in the list and on the ticket page: the same in the form that chooses it."""
+    client.force_login(client_user)
+    page = text(client.get(URL))
+    assert f'<option value="{Priority.NORMAL.value}" selected>Normale</option>' in page
+    assert f'<option value="{Impact.MINOR.value}" selected>Mineur</option>' in page
+    assert (
+        f'<option value="{Reproducibility.HAVE_NOT_TRIED.value}" selected>Non essayé</option>'
+        in page
+    )
+    assert ">normale<" not in page
+    assert ">Urgente<" in page
+
+
 def test_submit_creates_a_new_ticket_and_shows_its_number(client, client_user, category):
     client.force_login(client_user)
 
