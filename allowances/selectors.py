@@ -216,6 +216,12 @@ class TicketTime:
     def counted(self) -> int:
         return -self.debit.minutes if self.debit else self.rounded
 
+    @property
+    def unbillable_beyond_internal(self) -> bool:
+        """Whether the non-billed total says more than the internal line's « dont … non
+        facturé » (some public note is not billed): else it would say the same twice."""
+        return self.unbillable > self.internal_unbillable
+
 
 def billable_minutes() -> Coalesce:
     """A ticket's billable minutes (its private notes' included) as an expression to annotate

@@ -35,7 +35,7 @@ cat <<BANNER
 
   ATM Support is starting on  $SITE_URL/
   Administration (staff):      $SITE_URL/admin/
-  Database: ${DATABASE_URL:-SQLite (var/db.sqlite3)}
+  Database: ${DATABASE_URL:-SQLite (${SQLITE_PATH:-var/db.sqlite3})}
   $broker
   E-mails: ${EMAIL_HOST:+SMTP $EMAIL_HOST}${EMAIL_HOST:-printed in this terminal (EMAIL_HOST unset)}
 

@@ -107,6 +107,26 @@ def test_each_public_note_shows_its_minutes_and_the_internal_work_is_one_line(
     assert "1 h 15" in section  # 65 rounded up to the quarter hour
 
 
+def test_unbilled_internal_work_alone_is_said_once(
+    client: Client, client_user: User, staff_user: User
+) -> None:
+    ticket = make_ticket(reporter=client_user, state=State.ASSIGNED, handler=staff_user)
+    note_add(
+        ticket=ticket,
+        author=staff_user,
+        text="Vérification interne",
+        minutes_spent=15,
+        is_private=True,
+        is_billable=False,
+    )
+    client.force_login(client_user)
+    section = time_section(text(client.get(ticket.get_absolute_url())))
+
+    assert "travail interne : 0 h 15" in section
+    assert "dont 0 h 15 non facturé" in section
+    assert "temps non facturé" not in section  # the same 15 minutes, not said a second time
+
+
 def test_the_time_line_never_tells_a_private_note_text_author_or_date(
     client: Client, client_user: User, worked: dict[str, Any]
 ) -> None:
