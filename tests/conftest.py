@@ -15,6 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.cache import caches
+from django.utils import translation
 
 from tests.factories import ClientFactory, OrganisationFactory, StaffFactory
 
@@ -104,6 +105,15 @@ def smtp(_smtp_server: tuple[SMTPSink, int], settings: Any) -> SMTPSink:
         }
     }
     return sink
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each request activates its user's language (accounts.middleware) and leaves it active in
+    the thread, as every request sets its own; a test after an English user's request must not
+    parse or render in English (dates typed « 01/02/2025 » read as 2 January)."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

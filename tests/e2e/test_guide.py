@@ -306,9 +306,9 @@ def test_the_guide_walked_from_the_invitation_to_the_month_end(
     assert not Ticket.objects.exists()
     menu.get_by_role("link", name="Ouvrir un ticket", exact=True).click()
     client.get_by_label("Catégorie").select_option(label="Anomalie")
-    client.get_by_label("Reproductibilité").select_option(label="toujours")
-    client.get_by_label("Impact").select_option(label="majeur")
-    client.get_by_label("Priorité").select_option(label="élevée")
+    client.get_by_label("Reproductibilité").select_option(label="Toujours")
+    client.get_by_label("Impact").select_option(label="Majeur")
+    client.get_by_label("Priorité").select_option(label="Élevée")
     client.get_by_label("Résumé").fill(SUMMARY)
     client.get_by_label("Description", exact=False).first.fill(
         "Sur la facture, le bouton Imprimer reste grisé : rien ne sort."

@@ -61,9 +61,9 @@ def test_client_reports_a_ticket_with_a_screenshot_and_finds_it(
     expect(page.locator(".invalid-feedback").first).to_contain_text("Ce champ est obligatoire.")
 
     page.get_by_label("Catégorie").select_option(label="Anomalie")
-    page.get_by_label("Reproductibilité").select_option(label="toujours")
-    page.get_by_label("Impact").select_option(label="majeur")
-    page.get_by_label("Priorité").select_option(label="élevée")
+    page.get_by_label("Reproductibilité").select_option(label="Toujours")
+    page.get_by_label("Impact").select_option(label="Majeur")
+    page.get_by_label("Priorité").select_option(label="Élevée")
     page.get_by_label("Résumé").fill("Le bouton Imprimer ne répond plus")
     page.get_by_label("Description", exact=False).first.fill("Rien ne se passe au clic.")
     page.get_by_label("Étapes pour reproduire").fill("1. Ouvrir une facture\n2. Imprimer")
