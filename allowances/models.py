@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 from notifications.models import Status
-from tickets.limits import ERROR_MAX, MEMO_MAX, TextLimit, length_check
+from tickets.limits import ERROR_MAX, MEMO_MAX, length_check, limited_text
 from tickets.models import AppendOnly
 
 FIRST_DAY = models.Q(period__day=1)
@@ -38,9 +38,7 @@ class AllowanceRevision(AppendOnly):
     minutes_per_month = models.PositiveIntegerField(_("minutes par mois"))
     effective_from = models.DateField(_("à compter du mois"))
     # One line read on a statement (tickets/limits.py).
-    memo = models.TextField(
-        _("motif"), blank=True, max_length=MEMO_MAX, validators=[TextLimit(MEMO_MAX)]
-    )
+    memo = limited_text(_("motif"), MEMO_MAX, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("par"),
@@ -111,9 +109,7 @@ class LedgerEntry(AppendOnly):
         related_name="ledger_entries",
     )
     # One line read on a statement (tickets/limits.py).
-    memo = models.TextField(
-        _("motif"), blank=True, max_length=MEMO_MAX, validators=[TextLimit(MEMO_MAX)]
-    )
+    memo = limited_text(_("motif"), MEMO_MAX, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("par"),
@@ -271,9 +267,7 @@ class AllowanceMail(models.Model):
     sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
     sent_to = models.EmailField(_("envoyé à"), blank=True)
     # notifications.delivery cuts the error it records to this.
-    last_error = models.TextField(
-        _("dernière erreur"), blank=True, max_length=ERROR_MAX, validators=[TextLimit(ERROR_MAX)]
-    )
+    last_error = limited_text(_("dernière erreur"), ERROR_MAX, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

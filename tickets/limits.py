@@ -91,6 +91,19 @@ class TextLimit(MaxLengthValidator):
             )
 
 
+def limited_text(
+    verbose_name: Any, limit: int, *, with_help: bool = False, **options: Any
+) -> models.TextField[Any, Any]:
+    """A TextField of at most `limit` characters: `max_length` for its forms, TextLimit's
+    readable message for model validation (and `length_check` for the database, in Meta);
+    with_help says the limit under the field."""
+    if with_help:
+        options["help_text"] = limit_help(limit)
+    return models.TextField(
+        verbose_name, max_length=limit, validators=[TextLimit(limit)], **options
+    )
+
+
 def length_check(*, model: str, field: str, limit: int) -> models.CheckConstraint:
     """The database's side of a limit: `char_length(field) <= limit` (characters, not bytes)."""
     return models.CheckConstraint(

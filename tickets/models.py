@@ -18,9 +18,8 @@ from .limits import (
     HISTORY_VALUE_MAX,
     NOTE_MAX,
     STEPS_MAX,
-    TextLimit,
     length_check,
-    limit_help,
+    limited_text,
 )
 
 
@@ -140,25 +139,12 @@ class Ticket(models.Model):
     )
     summary = models.CharField(_("résumé"), max_length=128)
     # Bounded so that the search's document always fits a tsvector (tickets/limits.py).
-    description = models.TextField(
-        _("description"),
-        max_length=DESCRIPTION_MAX,
-        validators=[TextLimit(DESCRIPTION_MAX)],
-        help_text=limit_help(DESCRIPTION_MAX),
+    description = limited_text(_("description"), DESCRIPTION_MAX, with_help=True)
+    steps_to_reproduce = limited_text(
+        _("étapes pour reproduire"), STEPS_MAX, with_help=True, blank=True
     )
-    steps_to_reproduce = models.TextField(
-        _("étapes pour reproduire"),
-        blank=True,
-        max_length=STEPS_MAX,
-        validators=[TextLimit(STEPS_MAX)],
-        help_text=limit_help(STEPS_MAX),
-    )
-    additional_information = models.TextField(
-        _("informations complémentaires"),
-        blank=True,
-        max_length=ADDITIONAL_INFORMATION_MAX,
-        validators=[TextLimit(ADDITIONAL_INFORMATION_MAX)],
-        help_text=limit_help(ADDITIONAL_INFORMATION_MAX),
+    additional_information = limited_text(
+        _("informations complémentaires"), ADDITIONAL_INFORMATION_MAX, with_help=True, blank=True
     )
     state = models.CharField(_("état"), max_length=20, choices=State.choices, default=State.NEW)
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
@@ -276,12 +262,7 @@ class Note(models.Model):
         on_delete=models.PROTECT,
         related_name="ticket_notes",
     )
-    text = models.TextField(
-        _("note"),
-        max_length=NOTE_MAX,
-        validators=[TextLimit(NOTE_MAX)],
-        help_text=limit_help(NOTE_MAX),
-    )
+    text = limited_text(_("note"), NOTE_MAX, with_help=True)
     is_private = models.BooleanField(
         _("privée"), default=False, help_text=_("Visible de l'équipe ATM seulement.")
     )
@@ -399,18 +380,8 @@ class HistoryEntry(AppendOnly):
     created_at = models.DateTimeField(_("le"), default=timezone.now)
     field = models.CharField(_("champ"), max_length=50)
     # One field's value: the longest field bounds it (tickets/limits.py).
-    old_value = models.TextField(
-        _("ancienne valeur"),
-        blank=True,
-        max_length=HISTORY_VALUE_MAX,
-        validators=[TextLimit(HISTORY_VALUE_MAX)],
-    )
-    new_value = models.TextField(
-        _("nouvelle valeur"),
-        blank=True,
-        max_length=HISTORY_VALUE_MAX,
-        validators=[TextLimit(HISTORY_VALUE_MAX)],
-    )
+    old_value = limited_text(_("ancienne valeur"), HISTORY_VALUE_MAX, blank=True)
+    new_value = limited_text(_("nouvelle valeur"), HISTORY_VALUE_MAX, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
