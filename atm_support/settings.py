@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "notifications",
     "allowances",
     "health",
+    "mantis",
 ]
 
 MIDDLEWARE = [

@@ -152,6 +152,14 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(_("résolu le"), null=True, blank=True)
     closed_at = models.DateTimeField(_("fermé le"), null=True, blank=True)
     public_note_count = models.PositiveIntegerField(_("notes"), default=0, editable=False)
+    # MantisBT's private issues (view_state 50) were shown to developers only: such a ticket
+    # is staff's alone, never shown, counted, searched, exported or mailed to a client
+    # (tickets.selectors.tickets_visible_to and notifications.selectors.access_refused).
+    is_private = models.BooleanField(
+        _("privé"),
+        default=False,
+        help_text=_("Visible de l'équipe ATM seulement : le client ne le voit nulle part."),
+    )
     # Optimistic locking for staff edits: a save based on an older version is refused.
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -183,12 +191,13 @@ class Ticket(models.Model):
                     "impact",
                     "reporter",
                     "created_at",
+                    "is_private",
                 ],
                 name="ticket_org_state",
             ),
             models.Index(
                 fields=["organisation", "-updated_at", "-number"],
-                include=["id", "state"],
+                include=["id", "state", "is_private"],
                 name="ticket_org_updated",
             ),
             models.Index(
@@ -442,3 +451,49 @@ class Follower(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.ticket}"
+
+
+class LinkKind(models.TextChoices):
+    """MantisBT's stored relationships, read « source <kind> target »; each is shown on both
+    tickets, the target reading it the other way (« a pour doublon », « enfant de »)."""
+
+    DUPLICATE_OF = "duplicate_of", _("doublon de")
+    RELATED_TO = "related_to", _("relatif à")
+    PARENT_OF = "parent_of", _("parent de")
+
+
+# How the target of a link reads it.
+LINK_REVERSE_LABELS = {
+    LinkKind.DUPLICATE_OF: _("a pour doublon"),
+    LinkKind.RELATED_TO: _("relatif à"),
+    LinkKind.PARENT_OF: _("enfant de"),
+}
+
+
+class TicketLink(models.Model):
+    """A relationship between two tickets (imported from MantisBT, or set by staff)."""
+
+    source = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="links_from"
+    )
+    target = models.ForeignKey(
+        Ticket, verbose_name=_("ticket lié"), on_delete=models.CASCADE, related_name="links_to"
+    )
+    kind = models.CharField(_("relation"), max_length=20, choices=LinkKind.choices)
+    created_at = models.DateTimeField(_("le"), default=timezone.now)
+
+    class Meta:
+        ordering = ["source", "kind", "target"]
+        verbose_name = _("lien entre tickets")
+        verbose_name_plural = _("liens entre tickets")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="ticket_link_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="ticket_link_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["target"], name="ticket_link_target")]
+
+    def __str__(self) -> str:
+        kind = self.get_kind_display()
+        return f"{self.source.display_number} {kind} {self.target.display_number}"

@@ -1,0 +1,1 @@
+"""The import of a MantisBT database (`manage.py import_mantis`): ops only, no page of its own."""
