@@ -90,6 +90,20 @@ class Priority(models.IntegerChoices):
     IMMEDIATE = 60, _("immédiate")
 
 
+class Resolution(models.IntegerChoices):
+    """MantisBT's resolution of an issue, kept on the tickets imported from it."""
+
+    OPEN = 10, _("ouvert")
+    FIXED = 20, _("corrigé")
+    REOPENED = 30, _("rouvert")
+    UNABLE_TO_DUPLICATE = 40, _("impossible à reproduire")
+    NOT_FIXABLE = 50, _("impossible à corriger")
+    DUPLICATE = 60, _("doublon")
+    NOT_A_BUG = 70, _("pas une anomalie")
+    SUSPENDED = 80, _("suspendu")
+    WONT_FIX = 90, _("ne sera pas corrigé")
+
+
 class Counter(models.Model):
     """Gap-free sequences (ticket numbers): a row incremented in the caller's transaction."""
 
@@ -147,6 +161,9 @@ class Ticket(models.Model):
         _("informations complémentaires"), ADDITIONAL_INFORMATION_MAX, with_help=True, blank=True
     )
     state = models.CharField(_("état"), max_length=20, choices=State.choices, default=State.NEW)
+    resolution = models.PositiveSmallIntegerField(
+        _("résolution"), choices=Resolution.choices, default=Resolution.OPEN
+    )
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
     updated_at = models.DateTimeField(_("mis à jour le"), default=timezone.now)
     resolved_at = models.DateTimeField(_("résolu le"), null=True, blank=True)
@@ -241,6 +258,7 @@ CHOICE_LABELS: dict[str, dict[Any, Any]] = {
     "reproducibility": dict(Reproducibility.choices),
     "impact": dict(Impact.choices),
     "priority": dict(Priority.choices),
+    "resolution": dict(Resolution.choices),
 }
 
 
