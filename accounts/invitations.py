@@ -56,7 +56,7 @@ def invitation_create(*, user: User, by: User | None = None) -> IssuedInvitation
         raise InviteRefused(
             gettext("Les membres de l'équipe ATM ne sont pas invités par ce moyen.")
         )
-    if not user.is_active:
+    if not user.is_active and not user.awaiting_invitation:
         raise InviteRefused(
             gettext("Le compte %(email)s est désactivé : réactivez-le d'abord.")
             % {"email": user.email}
@@ -64,6 +64,12 @@ def invitation_create(*, user: User, by: User | None = None) -> IssuedInvitation
     now = timezone.now()
     token = new_token()
     with transaction.atomic():
+        if user.awaiting_invitation:
+            # An account brought over inactive (MantisBT) is activated by its first invitation:
+            # without a usable password it still cannot sign in before following the link.
+            user.is_active = True
+            user.awaiting_invitation = False
+            user.save(update_fields=["is_active", "awaiting_invitation"])
         Invitation.objects.filter(user=user, used_at__isnull=True, voided_at__isnull=True).update(
             voided_at=now
         )

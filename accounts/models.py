@@ -90,6 +90,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Membre de l'équipe ATM : accède à l'administration, sans organisation."),
     )
     is_active = models.BooleanField(_("actif"), default=True)
+    # An account brought over from MantisBT arrives inactive, like one disabled there: this
+    # marks the former kind, which an invitation activates (accounts.invitations). Left False,
+    # an inactive account stays « désactivé »: forgetting to set it invites nobody.
+    awaiting_invitation = models.BooleanField(
+        _("en attente d'invitation"),
+        default=False,
+        help_text=_(
+            "Compte repris de MantisBT, inactif jusqu'à son invitation, qui l'activera. "
+            "Décoché, un compte inactif reste désactivé : « Inviter » le laisse de côté."
+        ),
+    )
     date_joined = models.DateTimeField(_("inscrit le"), default=timezone.now)
     previous_login = models.DateTimeField(_("connexion précédente"), null=True, blank=True)
     language = models.CharField(
