@@ -138,6 +138,7 @@ def _without_access(row: AllowanceMail) -> str:
         organisation_id=user.organisation_id,
         ticket_organisation_id=row.organisation_id,
         private=False,
+        ticket_private=False,
     )
 
 

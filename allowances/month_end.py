@@ -37,7 +37,7 @@ from django.db.models import Max, Model, Sum
 from django.utils import timezone
 
 from accounts.models import Organisation
-from tickets.models import Note, State
+from tickets.models import Note, State, Ticket
 from tickets.workflow import Actor, is_allowed, tickets_close_resolved
 
 from . import alerts, mails
@@ -74,6 +74,8 @@ class OrganisationMonth:
     balance: int = 0
     level: Level | None = None  # a new level reached, if any
     statements: int = 0
+    # Private tickets closed too, never debited nor listed (see _close_tickets).
+    private_closed: int = 0
 
     @property
     def debited(self) -> int:
@@ -187,7 +189,7 @@ def _close_one(
         if credits.filter(period__gte=new_month).exists():
             return None  # closed already (another run, or this one's earlier attempt)
         month = OrganisationMonth(organisation_id, name, period)
-        month.tickets = _close_tickets(organisation_id, period, now)
+        month.tickets, month.private_closed = _close_tickets(organisation_id, period, now)
         insert_rows(
             LedgerEntry,
             ["organisation", "kind", "period", "minutes", "ticket", "memo", "created_at"],
@@ -224,10 +226,12 @@ def _close_one(
         # One broker message per organisation and month, after commit.
         mails.publish_on_commit(warnings + statements)
     logger.info(
-        "Month end %s, %s: %d ticket(s) closed, %d min debited, %d min credited",
+        "Month end %s, %s: %d ticket(s) closed and debited, %d private closed, "
+        "%d min debited, %d min credited",
         period,
         name,
         len(month.tickets),
+        month.private_closed,
         month.debited,
         month.credit,
     )
@@ -276,13 +280,27 @@ def _asynchronous_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _close_tickets(organisation_id: int, period: date, now: datetime) -> list[ClosedTicket]:
-    """Close the organisation's Résolu tickets resolved before `period` ended; return them."""
+def _close_tickets(
+    organisation_id: int, period: date, now: datetime
+) -> tuple[list[ClosedTicket], int]:
+    """Close the organisation's Résolu tickets resolved before `period` ended; return those to
+    debit, and how many private ones were closed.
+
+    A private ticket (MantisBT's private issues, shown to developers only) is internal to ATM:
+    it is closed as usual, but neither debited nor listed in the statement, which the client
+    reads (the statement lists the month's debits); its time is ATM's, never the client's.
+    """
     rows = tickets_close_resolved(
         organisation_id=organisation_id, resolved_before=period_end(period), now=now
     )
     if not rows:
-        return []
+        return [], 0
+    private = set(
+        Ticket.objects.filter(pk__in=[pk for pk, _n, _s in rows], is_private=True).values_list(
+            "pk", flat=True
+        )
+    )
+    rows = [row for row in rows if row[0] not in private]
     ids = [pk for pk, _number, _summary in rows]
     billable = dict(
         Note.objects.filter(ticket_id__in=ids, is_billable=True)
@@ -291,7 +309,7 @@ def _close_tickets(organisation_id: int, period: date, now: datetime) -> list[Cl
         .values_list("ticket_id", "total")
         .order_by()
     )
-    return [
+    closed = [
         ClosedTicket(
             pk=pk,
             number=number,
@@ -301,3 +319,4 @@ def _close_tickets(organisation_id: int, period: date, now: datetime) -> list[Cl
         )
         for pk, number, summary in rows
     ]
+    return closed, len(private)

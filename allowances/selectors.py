@@ -44,9 +44,12 @@ def pending_minutes(organisation_id: int) -> int:
         # state IN (open states), not NOT closed: the (organisation, state) index serves it.
         # is_billable AND minutes_spent > 0 is the condition of the partial index
         # note_billable (ticket_id) INCLUDE (minutes_spent): read from it alone, per ticket.
+        # A private ticket is ATM's internal work: the month end never debits it (month_end),
+        # so it is not pending either, and the client never hears of it.
         Note.objects.filter(
             ticket__organisation_id=organisation_id,
             ticket__state__in=OPEN_STATES,
+            ticket__is_private=False,
             is_billable=True,
             minutes_spent__gt=0,
         )

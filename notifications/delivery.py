@@ -27,7 +27,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from tickets.models import State
+from tickets.models import State, Ticket
 
 from . import conf
 from .emails import Attachment, MessageSender, send_templated_email
@@ -260,14 +260,20 @@ def deliver(notification_id: int, *, connection: MessageSender | None = None) ->
 def _without_access(row: Notification) -> str:
     """The recipients' rule again, at sending time: since the event, the recipient may have
     been deactivated, moved to another organisation or made a client (a ticket never changes
-    organisation, so the cached event's is right)."""
+    organisation, so the cached event's is right), or the ticket made private: that is read
+    afresh for a client (one small query), the cached event may be seconds old."""
     user = row.recipient
+    ticket = row.event.ticket
+    ticket_private = ticket.is_private
+    if not user.is_staff and not ticket_private:
+        ticket_private = Ticket.objects.filter(pk=ticket.pk, is_private=True).exists()
     return access_refused(
         is_active=user.is_active,
         is_staff=user.is_staff,
         organisation_id=user.organisation_id,
-        ticket_organisation_id=row.event.ticket.organisation_id,
+        ticket_organisation_id=ticket.organisation_id,
         private=row.event.is_private,
+        ticket_private=ticket_private,
     )
 
 

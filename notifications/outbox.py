@@ -73,9 +73,9 @@ def record_event(event: TicketEvent) -> Event | None:
     if _pending.muted or _merge_into_note(event):
         return None
     ticket = TicketFacts(
-        *Ticket.objects.values_list("pk", "organisation_id", "reporter_id", "handler_id").get(
-            pk=event.ticket_id
-        )
+        *Ticket.objects.values_list(
+            "pk", "organisation_id", "reporter_id", "handler_id", "is_private"
+        ).get(pk=event.ticket_id)
     )
     row = Event.objects.create(
         ticket_id=ticket.pk,

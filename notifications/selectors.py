@@ -19,6 +19,8 @@ class TicketFacts(NamedTuple):
     organisation_id: int
     reporter_id: int
     handler_id: int | None
+    # A private ticket (MantisBT's private issues) is staff's alone: no client is mailed.
+    is_private: bool
 
 
 class Recipient(NamedTuple):
@@ -33,15 +35,19 @@ def access_refused(
     organisation_id: int | None,
     ticket_organisation_id: int,
     private: bool,
+    ticket_private: bool,
 ) -> str:
     """Why a user may not read an event of a ticket, "" when they may: the portal's rule
     (tickets.selectors.tickets_visible_to, notes_visible_to). Checked when the recipients are
     chosen and again when the mail leaves, since a user can change in between. The reason is
-    kept in the outbox row's last_error, which staff read in French."""
+    kept in the outbox row's last_error, which staff read in French. `private` is the note's
+    privacy, `ticket_private` the ticket's."""
     if not is_active:
         return "compte désactivé."
     if is_staff:
         return ""
+    if ticket_private:
+        return "ticket privé, réservé à l'équipe ATM."
     if private:
         return "note privée, réservée à l'équipe ATM."
     if organisation_id != ticket_organisation_id:
@@ -58,9 +64,9 @@ def recipients_for(
     organisation's users who follow all its tickets, and those with a Follower row (« Suivre ce
     ticket », or added by a colleague). A muted row (« Ne plus suivre ce ticket ») removes its
     user from every one of these but the handler: whoever handles the ticket hears of it. A
-    private note reaches staff only. A client is mailed only about their own organisation's
-    tickets (one moved elsewhere stops following). Three small queries: this runs inside the
-    web request's transaction.
+    private note, and anything of a private ticket, reaches staff only. A client is mailed
+    only about their own organisation's tickets (one moved elsewhere stops following). Three
+    small queries: this runs inside the web request's transaction.
     """
     author_ids = set(
         Note.objects.filter(ticket_id=ticket.pk).values_list("author_id", flat=True).distinct()
@@ -92,6 +98,7 @@ def recipients_for(
             organisation_id=organisation_id,
             ticket_organisation_id=ticket.organisation_id,
             private=private,
+            ticket_private=ticket.is_private,
         ):
             continue
         if pk == ticket.handler_id:

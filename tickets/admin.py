@@ -252,6 +252,7 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
         "reporter",
         "last_update",
         "time_spent",
+        "is_private",
     ]
     list_display_links = ["display_number", "summary"]
     list_filter = [
@@ -261,6 +262,8 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
         "category",
         "priority",
         "impact",
+        "resolution",
+        "is_private",
     ]
     list_select_related = ["organisation", "category", "handler", "reporter"]
     # `number__exact` skips a term that is not a number ("abc"), and reads « 0000123 » as 123.
@@ -283,6 +286,7 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
         "time_spent_total",
         "followers_shown",
         "report_files",
+        "links_shown",
     ]
     change_form_template = "admin/tickets/ticket/change_form.html"
     view_on_site = False  # the portal's ticket page is for clients: staff are sent back here
@@ -513,7 +517,13 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         editable = obj is not None and self.has_change_permission(request, obj)
-        treatment: list[Any] = [("state", "handler"), "time_spent_total", "followers_shown"]
+        treatment: list[Any] = [
+            ("state", "handler"),
+            ("resolution", "is_private"),
+            "links_shown",
+            "time_spent_total",
+            "followers_shown",
+        ]
         if editable:
             treatment.append("seen_version")
         return [
@@ -567,7 +577,9 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
 
         from .models import Follower
 
-        facts = TicketFacts(obj.pk, obj.organisation_id, obj.reporter_id, obj.handler_id)
+        facts = TicketFacts(
+            obj.pk, obj.organisation_id, obj.reporter_id, obj.handler_id, obj.is_private
+        )
         chosen = {r.user_id: r.reason for r in recipients_for(ticket=facts, actor_id=None)}
         users = User.objects.in_bulk(chosen)
         lines = [f"{users[pk]} ({reason.label})" for pk, reason in chosen.items() if pk in users]
@@ -578,6 +590,33 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
                 % {"names": ", ".join(str(row.user) for row in muted)}
             )
         return " ; ".join(lines) or "—"
+
+    @admin.display(description=_("tickets liés"))
+    def links_shown(self, obj: Ticket) -> SafeString | str:
+        """Read-only: the ticket's links both ways (« Doublon de 0000123 »), each to the other
+        ticket's page here; staff see every ticket, private or of another organisation."""
+        from .selectors import ticket_links
+
+        lines = ticket_links(obj, Ticket.objects.all())
+        if not lines:
+            return "—"
+        return format_html(
+            '<ul class="ticket-links">{}</ul>',
+            format_html_join(
+                "",
+                '<li>{} <a href="{}">{}</a> — {}{}</li>',
+                (
+                    (
+                        line.label,
+                        reverse("admin:tickets_ticket_change", args=[line.other.pk]),
+                        line.other.display_number,
+                        line.other.summary,
+                        f" ({gettext('privé')})" if line.other.is_private else "",
+                    )
+                    for line in lines
+                ),
+            ),
+        )
 
     @admin.display(description=_("fichiers du rapport"))
     def report_files(self, obj: Ticket) -> SafeString | str:

@@ -32,6 +32,10 @@ DETAIL_FIELDS = (
     "description",
     "steps_to_reproduce",
     "additional_information",
+    "resolution",
+    # Staff's alone (tickets.selectors.tickets_visible_to); the client's history never shows
+    # its changes (tickets.views.detail.history_lines).
+    "is_private",
 )
 
 
@@ -41,6 +45,8 @@ def _shown(ticket: Ticket, name: str) -> str:
     value = getattr(ticket, name)
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return _("oui") if value else _("non")
     if isinstance(field, models.Field) and field.choices:
         return str(dict(field.flatchoices).get(value, value))
     return str(value)

@@ -347,10 +347,19 @@ def _user_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     invalidate(everyone=True)  # a handler's name, on any organisation's pages
 
 
+def _link_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    """A link between tickets shows on both tickets' pages, of one or two organisations."""
+    from .models import Ticket
+
+    ids = [getattr(instance, "source_id", None), getattr(instance, "target_id", None)]
+    organisations = Ticket.objects.filter(pk__in=[pk for pk in ids if pk is not None])
+    invalidate(*organisations.values_list("organisation_id", flat=True))
+
+
 def connect() -> None:
     from allowances.models import AllowanceRevision, LedgerEntry
 
-    from .models import Attachment, Category, Follower, HistoryEntry, Note, Ticket
+    from .models import Attachment, Category, Follower, HistoryEntry, Note, Ticket, TicketLink
 
     shown = (
         Ticket,
@@ -367,5 +376,7 @@ def connect() -> None:
             signal.connect(_organisation_changed, sender=model, dispatch_uid=f"pagecache.{model}")
     for signal in (post_save, post_delete):
         signal.connect(_everyone_changed, sender=Category, dispatch_uid="pagecache.category")
+    for signal in (post_save, post_delete):
+        signal.connect(_link_changed, sender=TicketLink, dispatch_uid="pagecache.ticketlink")
     for signal in (post_save, post_delete):
         signal.connect(_user_changed, sender=User, dispatch_uid="pagecache.user")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, F, QuerySet, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from .models import Attachment, Note, State, Ticket
+from .display import value_label
+from .models import LINK_REVERSE_LABELS, Attachment, LinkKind, Note, State, Ticket, TicketLink
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -20,12 +22,16 @@ LIST_DEFERRED = ("description", "steps_to_reproduce", "additional_information")
 
 
 def tickets_visible_to(user: User) -> QuerySet[Ticket]:
+    """Staff: every ticket. A client: their organisation's, never a private one (MantisBT's
+    private issues, developers' only): every page, count, search, CSV and file of the portal
+    starts here. `is_private` is in the INCLUDE of the covering indexes ticket_org_state and
+    ticket_org_updated, so the lists and counts are still read from the index alone."""
     queryset = Ticket.objects.all()
     if user.is_staff:
         return queryset
     if user.organisation_id is None:
         return queryset.none()
-    return queryset.filter(organisation_id=user.organisation_id)
+    return queryset.filter(organisation_id=user.organisation_id, is_private=False)
 
 
 def notes_visible_to(user: User, ticket: Ticket) -> QuerySet[Note]:
@@ -90,3 +96,65 @@ def reported_by(user: User) -> list[Ticket]:
 def recently_modified(user: User) -> list[Ticket]:
     visible = with_list_relations(tickets_visible_to(user))
     return list(visible.order_by("-updated_at")[:BOX_SIZE])
+
+
+@dataclass(frozen=True)
+class LinkLine:
+    """One link of a ticket as its page reads it: « Doublon de 0000123 », the other ticket."""
+
+    label: str
+    other: Ticket
+
+
+# The order of the ticket page's « Tickets liés »: duplicates first, then parents, children and
+# related tickets; by number within each.
+_LINK_ORDER = {
+    (LinkKind.DUPLICATE_OF, True): 0,
+    (LinkKind.DUPLICATE_OF, False): 1,
+    (LinkKind.PARENT_OF, False): 2,
+    (LinkKind.PARENT_OF, True): 3,
+    (LinkKind.RELATED_TO, True): 4,
+    (LinkKind.RELATED_TO, False): 4,
+}
+
+
+def links_visible_to(user: User, ticket: Ticket) -> list[LinkLine]:
+    """`ticket`'s links both ways, to the tickets `user` may see only: a client never learns of
+    a private ticket or another organisation's through a link, not even its number."""
+    return ticket_links(ticket, tickets_visible_to(user))
+
+
+def ticket_links(ticket: Ticket, visible: QuerySet[Ticket]) -> list[LinkLine]:
+    """`ticket`'s links both ways (a link reads « source <kind> target », the target reads it
+    the other way), to the tickets of `visible` only. One query, none when the ticket was read
+    with `with_link_flags` and has no link."""
+    if getattr(ticket, "has_links", True) is False:
+        return []
+    links = TicketLink.objects.filter(
+        Q(source=ticket, target__in=visible) | Q(target=ticket, source__in=visible)
+    ).select_related("source", "target")
+    lines: list[tuple[int, int, LinkLine]] = []
+    for link in links:
+        kind = LinkKind(link.kind)
+        outgoing = link.source_id == ticket.pk
+        other = link.target if outgoing else link.source
+        label = kind.label if outgoing else LINK_REVERSE_LABELS[kind]
+        lines.append(
+            (_LINK_ORDER[(kind, outgoing)], other.number, LinkLine(value_label(label), other))
+        )
+    shown: set[tuple[str, int]] = set()  # A related to B and B related to A: said once
+    result = []
+    for _order, _number, line in sorted(lines, key=lambda row: row[:2]):
+        if (str(line.label), line.other.pk) not in shown:
+            shown.add((str(line.label), line.other.pk))
+            result.append(line)
+    return result
+
+
+def with_link_flags(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """`has_links` on each ticket, read with it (two index lookups, no round trip): the page of
+    a ticket without links asks nothing more (ticket_links)."""
+    return queryset.annotate(
+        has_links=Exists(TicketLink.objects.filter(source=OuterRef("pk")))
+        | Exists(TicketLink.objects.filter(target=OuterRef("pk")))
+    )

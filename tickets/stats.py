@@ -75,10 +75,18 @@ def _rows(
 
 
 def ticket_stats(
-    *, organisation: Organisation | None = None, since: datetime | None = None
+    *,
+    organisation: Organisation | None = None,
+    since: datetime | None = None,
+    include_private: bool = False,
 ) -> tuple[list[Figures], Figures]:
-    """(one Figures per organisation with tickets, by name; the total over them)."""
+    """(one Figures per organisation with tickets, by name; the total over them).
+
+    Private tickets (ATM's internal work, which the client never sees) are left out unless
+    `include_private`: the figures of an organisation are the ones its people could count."""
     tickets = Ticket.objects.all()
+    if not include_private:
+        tickets = tickets.filter(is_private=False)
     if organisation is not None:
         tickets = tickets.filter(organisation=organisation)
     if since is not None:

@@ -47,6 +47,8 @@ def page_data(ticket: Ticket, **changes: Any) -> dict[str, Any]:
         "description": ticket.description,
         "steps_to_reproduce": ticket.steps_to_reproduce,
         "additional_information": ticket.additional_information,
+        "resolution": ticket.resolution,
+        "is_private": "on" if ticket.is_private else None,
         "seen_version": ticket.version,
         # The « Ajouter une note » inline: one empty form.
         "notes-TOTAL_FORMS": 1,

@@ -50,7 +50,9 @@ def following_url(ticket: Any) -> str:
 
 
 def facts(ticket: Any) -> TicketFacts:
-    return TicketFacts(ticket.pk, ticket.organisation_id, ticket.reporter_id, ticket.handler_id)
+    return TicketFacts(
+        ticket.pk, ticket.organisation_id, ticket.reporter_id, ticket.handler_id, ticket.is_private
+    )
 
 
 def recipients(ticket: Any, actor: Any = None, private: bool = False) -> dict[int, Reason]:

@@ -463,6 +463,7 @@ def admin_page_data(ticket: Ticket, **changes: Any) -> dict[str, Any]:
         "description": ticket.description,
         "steps_to_reproduce": ticket.steps_to_reproduce,
         "additional_information": ticket.additional_information,
+        "resolution": ticket.resolution,
         "seen_version": ticket.version,
         "notes-TOTAL_FORMS": 1,
         "notes-INITIAL_FORMS": 0,

@@ -75,7 +75,8 @@ def _field_label(name: str) -> str:
 def history_lines(ticket: Ticket, viewer: User) -> list[HistoryLine]:
     entries = HistoryEntry.objects.filter(ticket=ticket).select_related("actor")
     if not viewer.is_staff:
-        entries = entries.exclude(field="private_note")
+        # A private note, or the ticket's privacy (a ticket made public again): staff's alone.
+        entries = entries.exclude(field__in=("private_note", "is_private"))
     lines = []
     for entry in entries:
         who = str(entry.actor) if entry.actor else _("ATM Support (automatique)")
@@ -101,7 +102,8 @@ def _ticket_for(request: HttpRequest, number: int) -> Ticket:
     """The viewer's ticket of that number, or 404."""
     visible = selectors.tickets_visible_to(request.user)  # type: ignore[arg-type]
     ticket = (
-        visible.select_related("category", "handler", "reporter", "organisation")
+        selectors.with_link_flags(visible)
+        .select_related("category", "handler", "reporter", "organisation")
         .filter(number=number)
         .first()
     )
@@ -201,6 +203,7 @@ def page_parts(request: HttpRequest, number: int) -> dict[str, str]:
         "notes": list(notes),
         "files": list(visible_files.filter(ticket=ticket, note__isnull=True)),
         "history": history_lines(ticket, user),
+        "links": selectors.links_visible_to(user, ticket),
         "awaiting_answer": ticket.state == State.FEEDBACK,
         "time": ticket_time(ticket),
     }

@@ -42,6 +42,11 @@ class Command(BaseCommand):
             "--since", help="seulement les tickets créés depuis cette date (AAAA-MM-JJ)"
         )
         parser.add_argument("--csv", action="store_true", help="sortie CSV sur la sortie standard")
+        parser.add_argument(
+            "--include-private",
+            action="store_true",
+            help="compter aussi les tickets privés (internes à ATM, que le client ne voit pas)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         organisation = None
@@ -52,7 +57,9 @@ class Command(BaseCommand):
                 known = ", ".join(Organisation.objects.values_list("name", flat=True)) or "aucune"
                 raise CommandError(f"Organisation « {name} » introuvable (existantes : {known}).")
         since = parse_since(options["since"]) if options["since"] else None
-        rows, total = ticket_stats(organisation=organisation, since=since)
+        rows, total = ticket_stats(
+            organisation=organisation, since=since, include_private=options["include_private"]
+        )
         if options["csv"]:
             self.write_csv(rows, total)
         else:
