@@ -50,6 +50,7 @@ from tickets.workflow import note_add
 pytestmark = pytest.mark.django_db
 
 SECRET = "Zanzibar-confidentiel"  # words only organisation A's pages may contain
+HIDDEN = "Kerguelen-interne"  # words only A's private ticket holds: no client page may show them
 INTRUDER = "Note-intrusive"  # what the other viewers POST: it must land nowhere in A's data
 
 
@@ -65,6 +66,11 @@ class World:
     staff: User
     ticket: Ticket  # Nouveau
     feedback_ticket: Ticket  # Commentaire: awaits the client's answer (Accueil shows it)
+    # Private (MantisBT's private issue), of A, reported by `owner`, in Commentaire, with a
+    # public note, a file and an image: invisible to A's clients as another organisation's.
+    hidden_ticket: Ticket
+    hidden_file: Attachment
+    hidden_image: Attachment
     public_file: Attachment
     image_file: Attachment  # with a thumbnail
     private_file: Attachment
@@ -80,16 +86,16 @@ class World:
     period: date
 
 
-def attach(ticket: Ticket, by: Any, note: Any = None) -> Attachment:
+def attach(ticket: Ticket, by: Any, note: Any = None, name: str = SECRET) -> Attachment:
     attachment = Attachment(
         ticket=ticket,
         note=note,
-        original_name=f"{SECRET}.txt",
+        original_name=f"{name}.txt",
         content_type="text/plain",
-        size=len(SECRET),
+        size=len(name),
         uploaded_by=by,
     )
-    attachment.file.save("x.txt", ContentFile(SECRET.encode()), save=False)
+    attachment.file.save("x.txt", ContentFile(name.encode()), save=False)
     attachment.save()
     return attachment
 
@@ -124,6 +130,18 @@ def world(
     )
     (image,) = attachments_store(ticket=ticket, files=[png(f"{SECRET}.png")], by=client_user)
     assert image.thumbnail, "the image needs a thumbnail for the miniature URL"
+    hidden = make_ticket(
+        reporter=client_user,
+        state=State.FEEDBACK,
+        handler=tech,
+        summary=f"{HIDDEN} facture",
+        description=HIDDEN,
+    )
+    note_add(ticket=hidden, author=tech, text=f"{HIDDEN} public facture", minutes_spent=30)
+    (hidden_image,) = attachments_store(ticket=hidden, files=[png(f"{HIDDEN}.png")], by=tech)
+    hidden_file = attach(hidden, tech, name=HIDDEN)
+    Ticket.objects.filter(pk=hidden.pk).update(is_private=True)
+    hidden.refresh_from_db()
     invited = ClientFactory(organisation=organisation, email="lea@boulangerie-martin.fr")
     issued = invitation_create(user=invited, by=tech)
     email_url = email_change_request(user=client_user, new_email="paul.neuf@boulangerie-martin.fr")
@@ -153,6 +171,9 @@ def world(
         staff=StaffFactory(is_superuser=True),
         ticket=ticket,
         feedback_ticket=feedback,
+        hidden_ticket=hidden,
+        hidden_file=hidden_file,
+        hidden_image=hidden_image,
         public_file=attach(ticket, client_user),
         image_file=image,
         private_file=attach(ticket, tech, note=private),
@@ -349,7 +370,8 @@ ADMIN_CASES: dict[str, Case] = {
 }
 
 # (route name, or route of an unnamed pattern; argument) → A's real value for it.
-VALUES: dict[tuple[str, str], Callable[[World], Any]] = {
+Values = dict[tuple[str, str], Callable[[World], Any]]
+VALUES: Values = {
     ("accounts:invitation", "token"): lambda w: w.invitation_token,
     ("accounts:email_confirm", "token"): lambda w: w.email_token,
     ("accounts:password_reset_confirm", "uidb64"): lambda w: urlsafe_base64_encode(
@@ -444,8 +466,8 @@ def case_of(pattern: Pattern) -> Case:
     pytest.fail(f"URL sans cas de test de cloisonnement : {pattern.key}")
 
 
-def value_of(pattern: Pattern, argument: str, w: World) -> Any:
-    getter = VALUES.get((pattern.key, argument))
+def value_of(pattern: Pattern, argument: str, w: World, values: Values | None = None) -> Any:
+    getter = (values or VALUES).get((pattern.key, argument)) or VALUES.get((pattern.key, argument))
     if getter is None and argument == "object_id" and (found := MODEL_ROUTE.match(pattern.route)):
         getter = ADMIN_OBJECTS.get(f"{found['app']}.{found['model']}")
     if getter is None:
@@ -457,25 +479,28 @@ ROUTE_ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?:[^()]|\([^()]*\))*\)")
 
 
-def _filled_route(source: RoutePattern, pattern: Pattern, w: World) -> str:
+def _filled_route(
+    source: RoutePattern, pattern: Pattern, w: World, values: Values | None = None
+) -> str:
     def fill(found: re.Match[str]) -> str:
         converter = source.converters[found["name"]]
-        return str(converter.to_url(value_of(pattern, found["name"], w)))
+        return str(converter.to_url(value_of(pattern, found["name"], w, values)))
 
     return ROUTE_ARGUMENT.sub(fill, str(source))
 
 
-def url_of(pattern: Pattern, w: World) -> str:
-    """The pattern's URL with A's values in it, checked to resolve to that very pattern."""
+def url_of(pattern: Pattern, w: World, values: Values | None = None) -> str:
+    """The pattern's URL with A's values in it (`values` first, then VALUES), checked to
+    resolve to that very pattern."""
     parts = []
     for entry in pattern.chain:
         source = entry.pattern
         if isinstance(source, RoutePattern):
-            parts.append(_filled_route(source, pattern, w))
+            parts.append(_filled_route(source, pattern, w, values))
         else:
             assert isinstance(source, RegexPattern)
             regex = str(source).removeprefix("^").removesuffix("$")
-            filled = REGEX_GROUP.sub(lambda m: str(value_of(pattern, m["name"], w)), regex)
+            filled = REGEX_GROUP.sub(lambda m: str(value_of(pattern, m["name"], w, values)), regex)
             parts.append(filled.replace("\\", ""))
     url = "/" + "".join(parts)
     assert resolve(url).route == pattern.route, f"{url} does not resolve to {pattern.route}"
@@ -499,6 +524,8 @@ def browser_for(who: str, w: World) -> Client:
         browser.force_login(w.outsider)
     elif who == "staff":
         browser.force_login(w.staff)
+    elif who == "reporter":
+        browser.force_login(w.owner)
     return browser
 
 
@@ -586,6 +613,76 @@ def test_matrix_covers_the_urlconf_and_only_it(capsys: Any) -> None:
         print(f"\nMatrice de cloisonnement : {len(PATTERNS)} motifs d'URL, {requests} requêtes")
     assert len(PATTERNS) >= 100
     assert requests >= 8 * len(PATTERNS)
+
+
+# ---------------------------------------------------------------------------------------------
+# The private ticket: every client page again, as A's own clients, against A's private ticket.
+
+# The private ticket's objects in the URLs that name a ticket or a file.
+HIDDEN_VALUES: Values = {
+    ("tickets:detail", "number"): lambda w: w.hidden_ticket.number,
+    ("tickets:following", "number"): lambda w: w.hidden_ticket.number,
+    ("tickets:attachment", "pk"): lambda w: w.hidden_file.pk,
+    ("tickets:attachment_thumbnail", "pk"): lambda w: w.hidden_image.pk,
+}
+
+
+def hidden_fingerprint(w: World) -> list[Any]:
+    """The private ticket as comparable facts: no client's request may change it (a client's
+    own preferences on a tab, a statement opt-out, are theirs to change)."""
+    ticket = w.hidden_ticket
+    return [
+        Ticket.objects.filter(pk=ticket.pk).values_list("state", "version", "summary").get(),
+        list(Note.objects.filter(ticket=ticket).order_by("pk").values_list("pk", "text")),
+        HistoryEntry.objects.filter(ticket=ticket).count(),
+        list(Attachment.objects.filter(ticket=ticket).order_by("pk").values_list("pk")),
+        list(ticket.followers.order_by("pk").values_list("user_id", "muted")),
+    ]
+
+
+PORTAL_PATTERNS = [
+    p for p in PATTERNS if CASES.get(p.key) and CASES[p.key].kind in ("tab", "object")
+]
+
+
+@pytest.mark.parametrize("pattern", PORTAL_PATTERNS, ids=[p.key for p in PORTAL_PATTERNS])
+def test_private_ticket_matrix(world: World, pattern: Pattern) -> None:
+    """A's colleague, and even the private ticket's own reporter, get for it exactly what the
+    other organisation's client gets for A's tickets: a 404 (or 405) for its page, files and
+    following; and no page, count, search, CSV or quick search shows a word of it, its number
+    included (searched by number too). Staff still get its files. Nothing of it changes."""
+    case = CASES[pattern.key]
+    url = url_of(pattern, world, HIDDEN_VALUES)
+    hidden = world.hidden_ticket
+    secrets = [HIDDEN, hidden.display_number]
+    payload = {"action": "note", "text": INTRUDER, "summary": INTRUDER, "q": "facture"}
+    before = hidden_fingerprint(world)
+    for query in case.queries:
+        values = {**case.query_values(world), "number": hidden.display_number}
+        full = url + query.format(**values)
+        for who in ("same", "reporter", "staff"):
+            for method in ("get", "post"):
+                expected = getattr(case, method)["other" if who != "staff" else "staff"]
+                what = f"{method.upper()} {full} as {who} (private ticket; {case.why})"
+                browser = browser_for(who, world)
+                response = getattr(browser, method)(full, payload if method == "post" else None)
+                body = body_of(response)
+                check(expected, response, browser, method, what)
+                if who == "staff":
+                    continue  # sent to the admin, or given a file: the portal changes nothing
+                leaked = [s for s in secrets if s in body and s not in full]
+                assert not leaked, f"{what}: shows {leaked}"
+                location = response.get("Location", "")
+                assert hidden.get_absolute_url() not in location, f"{what}: to {location}"
+                assert hidden_fingerprint(world) == before, f"{what}: changed the private ticket"
+
+
+def test_private_ticket_is_left_out_of_the_counts_and_the_hours(world, client):
+    client.force_login(world.colleague)
+    response = client.get("/")
+    counts = dict((s.value, n) for s, n in response.context["counts"])
+    assert counts["feedback"] == 1  # the public Commentaire ticket, not the private one
+    assert response.context["balance"].pending == 0  # the private ticket's 30 minutes
 
 
 # ---------------------------------------------------------------------------------------------
