@@ -120,7 +120,7 @@ class UserAdmin(BaseUserAdmin):
     add_form = UserAddForm
     ordering = ["email"]
     list_display = ["email", "full_name", "organisation", "is_staff", "is_active", "last_login"]
-    list_filter = ["is_staff", "is_active", "organisation"]
+    list_filter = ["is_staff", "is_active", "awaiting_invitation", "organisation"]
     list_select_related = ["organisation"]
     search_fields = ["email", "first_name", "last_name", "organisation__name"]
     readonly_fields = ["last_login", "previous_login", "date_joined"]
@@ -131,7 +131,16 @@ class UserAdmin(BaseUserAdmin):
         (_("Organisation"), {"fields": ("organisation",)}),
         (
             _("Droits"),
-            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+            {
+                "fields": (
+                    "is_active",
+                    "awaiting_invitation",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                )
+            },
         ),
         (_("Dates"), {"fields": ("last_login", "previous_login", "date_joined")}),
     )
@@ -173,6 +182,9 @@ class UserAdmin(BaseUserAdmin):
             messages.error(request, gettext("Vous ne pouvez pas vous désactiver vous-même."))
             return
         count = User.objects.filter(pk__in=ids, is_active=True).update(is_active=False)
+        # Disabled on purpose: no later invitation (the organisation's « Inviter ») may
+        # activate an account brought over inactive.
+        User.objects.filter(pk__in=ids, awaiting_invitation=True).update(awaiting_invitation=False)
         closed = end_sessions(ids)
         messages.success(
             request,
@@ -181,6 +193,8 @@ class UserAdmin(BaseUserAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            obj.awaiting_invitation = False  # disabled on purpose: never activated by « Inviter »
         super().save_model(request, obj, form, change)
         if change and "email" in form.changed_data:
             email_changes_void(user=obj)
@@ -235,6 +249,53 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     readonly_fields = ["created_at", "tickets", "hours"]
     inlines = [UserInline]
     change_form_template = "admin/accounts/organisation/change_form.html"
+    actions = ["invite_users"]
+
+    @admin.action(
+        description=_("Inviter les utilisateurs des organisations sélectionnées jamais connectés")
+    )
+    def invite_users(self, request: HttpRequest, queryset: QuerySet[Organisation]) -> None:
+        """Invite every client user of these organisations who never signed in and has no
+        password yet (accounts brought over from MantisBT, invitations never followed), through
+        the usual invitation and its mail. An inactive account is activated by its invitation
+        only when it awaits one (User.awaiting_invitation, set by the MantisBT import for
+        accounts enabled there); any other inactive account, disabled here or in MantisBT, is
+        left out and counted."""
+        candidates = (
+            User.objects.filter(organisation__in=queryset, is_staff=False, last_login__isnull=True)
+            .select_related("organisation")
+            .order_by("organisation__name", "email")
+        )
+        sent = disabled = 0
+        for user in candidates:
+            if user.has_usable_password():
+                continue  # created with a password: their account is open already
+            if not user.is_active and not user.awaiting_invitation:
+                disabled += 1
+                continue
+            if _send_invitation(request, user):
+                sent += 1
+        parts = [
+            ngettext(
+                "%(count)s invitation envoyée",
+                "%(count)s invitations envoyées",
+                sent,
+            )
+            % {"count": sent}
+            if sent
+            else gettext("Aucune invitation envoyée")
+        ]
+        if disabled:
+            parts.append(
+                ngettext(
+                    "%(count)s compte désactivé laissé de côté",
+                    "%(count)s comptes désactivés laissés de côté",
+                    disabled,
+                )
+                % {"count": disabled}
+            )
+        level = messages.SUCCESS if sent else messages.WARNING
+        messages.add_message(request, level, ", ".join(parts) + ".")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Organisation]:
         from django.db.models import Count
