@@ -143,3 +143,20 @@ def test_the_admin_lists_every_link_and_filters_by_resolution(
     )
     assert hidden.display_number in listing
     assert source.display_number not in listing
+
+
+def test_an_english_reader_reads_the_links_and_the_resolution_in_english(client_user, pair):
+    source, target = pair
+    client_user.language = "en"
+    client_user.save(update_fields=["language"])
+    TicketLink.objects.create(source=source, target=target, kind=LinkKind.DUPLICATE_OF)
+    target.resolution = Resolution.NOT_A_BUG
+    target.save(update_fields=["resolution"])
+    browser = signed_in(client_user)
+
+    assert [words for words, _url in links_on(browser, target)] == [
+        f"Has duplicate {source.display_number} — {source.summary}"
+    ]
+    page = " ".join(text(browser.get(target.get_absolute_url())).split())
+    assert "Linked tickets" in page
+    assert "Not a bug" in page
