@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from allowances.ledger import revision_create
 from allowances.models import Kind, LedgerEntry
@@ -288,3 +290,30 @@ def test_admin_lists_filters_and_edits_private_tickets(staff_user, private_ticke
         .filter(pk=public_ticket.pk)
         .exists()
     )
+
+
+def _plan(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_a_clients_counts_and_list_order_still_read_the_covering_indexes_alone(
+    client_user, private_ticket, public_ticket
+):
+    """`is_private` is in the INCLUDE of ticket_org_state and ticket_org_updated: leaving the
+    private tickets out costs no visit to the table."""
+    with CaptureQueriesContext(connection) as captured:
+        selectors.state_counts(client_user)
+    assert "is_private" in captured.captured_queries[-1]["sql"]
+    plan = _plan(captured.captured_queries[-1]["sql"])
+    assert "Index Only Scan using ticket_org_state" in plan, plan
+    ids = (
+        selectors.tickets_visible_to(client_user)
+        .order_by("-updated_at", "-number")
+        .values_list("pk", flat=True)
+    )
+    plan = _plan(str(ids[:50].query))
+    assert "Index Only Scan using ticket_org_updated" in plan, plan
