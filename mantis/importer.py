@@ -1062,7 +1062,7 @@ def _history_row(
         if name == "view_state":
 
             def private(value: str) -> str:
-                return "Oui" if value.strip() == str(PRIVATE) else "Non"
+                return "oui" if value.strip() == str(PRIVATE) else "non"
 
             return "is_private", private(old), private(new)
         if name == "project_id":

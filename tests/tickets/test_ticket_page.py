@@ -149,3 +149,33 @@ def test_history_names_edited_fields_in_french(client, client_user, tech):
     page = " ".join(text(client.get(ticket.get_absolute_url())).split())
     assert "Priorité : Normale → Urgente" in page
     assert "priority" not in page
+
+
+def test_history_the_mantis_import_kept_for_staff_is_never_shown_to_a_client(
+    client, client_user, tech
+):
+    """mantis.importer keeps links, moves between projects and note edits of MantisBT's history
+    under « private_… » fields: they name other tickets or organisations."""
+    from tickets.models import HistoryEntry
+    from tickets.views.detail import history_lines
+
+    ticket = make_ticket(reporter=client_user)
+    HistoryEntry.objects.create(
+        ticket=ticket, actor=tech, field="private_project_moved", old_value="7", new_value="3"
+    )
+    HistoryEntry.objects.create(
+        ticket=ticket,
+        actor=tech,
+        field="private_relationship_added",
+        old_value="1",
+        new_value="4242",
+    )
+    client.force_login(client_user)
+    page = text(client.get(ticket.get_absolute_url()))
+    assert "4242" not in page
+    assert "private_" not in page
+    assert "Projet MantisBT changé" not in page
+
+    staff_lines = [line.what for line in history_lines(ticket, tech)]
+    assert "Projet MantisBT changé" in staff_lines
+    assert "Relation ajoutée (MantisBT)" in staff_lines

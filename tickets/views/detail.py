@@ -10,11 +10,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
-from django.db.models import Field, Prefetch
+from django.db.models import Field, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from accounts.access import client_required
@@ -72,11 +72,27 @@ def _field_label(name: str) -> str:
     return label[:1].upper() + label[1:]
 
 
+# History kept by the MantisBT import for staff only (mantis.importer), as staff read it.
+IMPORTED_STAFF_FIELDS = {
+    "private_note_edited": gettext_lazy("Note modifiée (MantisBT)"),
+    "private_note_deleted": gettext_lazy("Note supprimée (MantisBT)"),
+    "private_note_state": gettext_lazy("Visibilité d'une note (MantisBT)"),
+    "private_relationship_added": gettext_lazy("Relation ajoutée (MantisBT)"),
+    "private_relationship_deleted": gettext_lazy("Relation supprimée (MantisBT)"),
+    "private_relationship_replaced": gettext_lazy("Relation remplacée (MantisBT)"),
+    "private_cloned_to": gettext_lazy("Cloné vers (MantisBT)"),
+    "private_created_from": gettext_lazy("Créé à partir de (MantisBT)"),
+    "private_project_moved": gettext_lazy("Projet MantisBT changé"),
+}
+
+
 def history_lines(ticket: Ticket, viewer: User) -> list[HistoryLine]:
     entries = HistoryEntry.objects.filter(ticket=ticket).select_related("actor")
     if not viewer.is_staff:
-        # A private note, or the ticket's privacy (a ticket made public again): staff's alone.
-        entries = entries.exclude(field__in=("private_note", "is_private"))
+        # A private note, the ticket's privacy (a ticket made public again), and what the
+        # MantisBT import kept for staff (« private_… »: a note's privacy, links, moves between
+        # projects, which name other tickets or organisations): staff's alone.
+        entries = entries.exclude(Q(field__startswith="private") | Q(field="is_private"))
     lines = []
     for entry in entries:
         who = str(entry.actor) if entry.actor else _("ATM Support (automatique)")
@@ -91,6 +107,8 @@ def history_lines(ticket: Ticket, viewer: User) -> list[HistoryLine]:
             what, old, new = _("Note ajoutée"), "", ""
         elif entry.field == "private_note":
             what, old, new = _("Note privée ajoutée"), "", ""
+        elif entry.field in IMPORTED_STAFF_FIELDS:
+            what = str(IMPORTED_STAFF_FIELDS[entry.field])
         else:
             what = _field_label(entry.field)
             old, new = _value_shown(entry.field, old), _value_shown(entry.field, new)
