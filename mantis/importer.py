@@ -299,9 +299,12 @@ def _check_numbers(source: MantisSource, plan: Plan) -> None:
 
 
 def _run(context: Context) -> None:
-    _organisations(context)
-    _categories(context)
-    _users(context)
+    # Organisations, categories and users in one transaction with their ImportedRow rows, as
+    # every batch after them: a run killed there leaves none or all of them.
+    with transaction.atomic():
+        _organisations(context)
+        _categories(context)
+        _users(context)
     _bugs(context)
     _notes(context)
     _files(context)
@@ -642,15 +645,27 @@ UPDATED_FIELDS = (
 def _update_tickets(context: Context, changes: dict[int, tuple[dict[str, Any], str]]) -> None:
     tickets = Ticket.objects.in_bulk(list(changes))
     changed = []
+    moved: dict[int, int] = {}  # ticket pk → its new organisation
     for pk, (values, _digest) in changes.items():
         ticket = tickets[pk]
-        for name, _limit, file_name in LONG_TEXTS:
-            values[name], _whole = fit(values[name], _limit, file_name)
+        for name, limit, file_name in LONG_TEXTS:
+            values[name], _whole = fit(values[name], limit, file_name)
+        if ticket.state == State.CLOSED:
+            # Closed here (by a month end, which debited it): Fermé is final, whatever
+            # MantisBT says since; reopening it would have the next month end debit it twice.
+            for name in ("state", "resolved_at", "closed_at"):
+                values[name] = getattr(ticket, name)
+        if ticket.organisation_id != values["organisation_id"]:
+            moved[pk] = values["organisation_id"]
         for name in UPDATED_FIELDS:
             setattr(ticket, name, values[name])
         ticket.version += 1
         changed.append(ticket)
     Ticket.objects.bulk_update(changed, [*UPDATED_FIELDS, "version"], batch_size=500)
+    for pk, organisation in moved.items():
+        # A bug moved to another client's project: its notes follow (Note.organisation is the
+        # ticket's, copied for the search).
+        Note.objects.filter(ticket_id=pk).update(organisation_id=organisation)
     numbers = {pk: values["number"] for pk, (values, _d) in changes.items()}
     _update_digests(Source.BUG, {numbers[pk]: d for pk, (_v, d) in changes.items()})
     context.report.table("bug").updated += len(changed)
