@@ -195,8 +195,10 @@ def _users(source: MantisSource, options: Options, plan: Plan, problems: list[st
     }
     imported = tuple(plan.projects) or (-1,)
     marks = ", ".join(["%s"] * len(imported))
-    # Where each user acted, in imported projects: membership, bugs, notes, monitors, files.
-    projects_of: dict[int, set[int]] = defaultdict(set)
+    # Where each user belongs, in imported projects, by the first of: their memberships, the
+    # bugs and notes they wrote, the bugs they monitor or attached files to. A viewer who once
+    # followed another client's ticket is not made ambiguous by it.
+    tiers: list[dict[int, set[int]]] = [defaultdict(set), defaultdict(set), defaultdict(set)]
     level_in: dict[int, int] = defaultdict(int)
     if source.has("project_user_list"):
         for row in source.rows(
@@ -205,34 +207,54 @@ def _users(source: MantisSource, options: Options, plan: Plan, problems: list[st
             imported,
         ):
             uid = int(row["user_id"])
-            projects_of[uid].add(int(row["project_id"]))
+            tiers[0][uid].add(int(row["project_id"]))
             level_in[uid] = max(level_in[uid], int(row["access_level"]))
     bug, note = source.table("bug"), source.table("bugnote")
     acted = [
-        f"SELECT DISTINCT reporter_id AS uid, project_id FROM {bug} WHERE project_id IN ({marks})",
-        f"SELECT DISTINCT n.reporter_id AS uid, b.project_id FROM {note} n "
-        f"JOIN {bug} b ON b.id = n.bug_id WHERE b.project_id IN ({marks})",
+        (
+            1,
+            f"SELECT DISTINCT reporter_id AS uid, project_id FROM {bug} "
+            f"WHERE project_id IN ({marks})",
+        ),
+        (
+            1,
+            f"SELECT DISTINCT n.reporter_id AS uid, b.project_id FROM {note} n "
+            f"JOIN {bug} b ON b.id = n.bug_id WHERE b.project_id IN ({marks})",
+        ),
     ]
     if source.has("bug_monitor"):
         acted.append(
-            f"SELECT DISTINCT m.user_id AS uid, b.project_id FROM {source.table('bug_monitor')} m "
-            f"JOIN {bug} b ON b.id = m.bug_id WHERE b.project_id IN ({marks})"
+            (
+                2,
+                f"SELECT DISTINCT m.user_id AS uid, b.project_id FROM "
+                f"{source.table('bug_monitor')} m JOIN {bug} b ON b.id = m.bug_id "
+                f"WHERE b.project_id IN ({marks})",
+            )
         )
     if source.has("bug_file"):
         acted.append(
-            f"SELECT DISTINCT f.user_id AS uid, b.project_id FROM {source.table('bug_file')} f "
-            f"JOIN {bug} b ON b.id = f.bug_id WHERE b.project_id IN ({marks})"
+            (
+                2,
+                f"SELECT DISTINCT f.user_id AS uid, b.project_id FROM "
+                f"{source.table('bug_file')} f JOIN {bug} b ON b.id = f.bug_id "
+                f"WHERE b.project_id IN ({marks})",
+            )
         )
-    first_bug: dict[int, int] = {}  # a deleted user's placeholder goes with their first bug
-    for sql in acted:
+    for tier, sql in acted:
         for row in source.rows(sql, imported):
-            projects_of[int(row["uid"])].add(int(row["project_id"]))
-    for row in source.rows(
-        f"SELECT reporter_id AS uid, MIN(project_id) AS project_id FROM {bug} "
-        f"WHERE project_id IN ({marks}) GROUP BY reporter_id",
-        imported,
-    ):
-        first_bug[int(row["uid"])] = int(row["project_id"])
+            tiers[tier][int(row["uid"])].add(int(row["project_id"]))
+    projects_of: dict[int, set[int]] = {}
+    for tier_map in reversed(tiers):
+        projects_of.update(tier_map)  # the first tier that names a user wins
+    # A deleted user's placeholder goes with the project of the first bug they reported.
+    first_bug: dict[int, int] = {
+        int(row["uid"]): int(row["project_id"])
+        for row in source.rows(
+            f"SELECT reporter_id AS uid, project_id FROM {bug} WHERE id IN "
+            f"(SELECT MIN(id) FROM {bug} WHERE project_id IN ({marks}) GROUP BY reporter_id)",
+            imported,
+        )
+    }
 
     settle = {normalize_email(email): org for email, org in options.user_organisations.items()}
     known_emails = {user.email for user in users.values()}
