@@ -241,12 +241,20 @@ def _close_one(
 INSERT_BATCH = 1000  # rows per INSERT: under SQLite's and PostgreSQL's parameter limits
 
 
-def insert_rows(model: type[Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:
+def insert_rows(
+    model: type[Model],
+    fields: list[str],
+    rows: list[tuple[Any, ...]],
+    *,
+    returning: bool = False,
+) -> list[int]:
     """INSERT plain tuples, many rows per statement: bulk_create without a model instance per
-    row, which cost more than the database itself here (tens of thousands of rows a month end).
-    Values go through each field's get_db_prep_save, as the ORM would; no signal, no save()."""
+    row, which cost more than the database itself here (tens of thousands of rows a month end,
+    hundreds of thousands for the MantisBT import). Values go through each field's
+    get_db_prep_save, as the ORM would; no signal, no save(). With `returning`, the new rows'
+    primary keys, in the order of `rows` (PostgreSQL and SQLite 3.35+ keep it)."""
     if not rows:
-        return
+        return []
     model_fields = [model._meta.get_field(name) for name in fields]
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(
@@ -254,6 +262,9 @@ def insert_rows(model: type[Model], fields: list[str], rows: list[tuple[Any, ...
         for f in model_fields
     )
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    pk_column = str(model._meta.pk.column) if model._meta.pk else "id"
+    suffix = f" RETURNING {connection.ops.quote_name(pk_column)}" if returning else ""
+    ids: list[int] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_BATCH):
             batch = rows[start : start + INSERT_BATCH]
@@ -264,7 +275,10 @@ def insert_rows(model: type[Model], fields: list[str], rows: list[tuple[Any, ...
             ]
             values = ", ".join([placeholders] * len(batch))
             # Table and column names come from the models, every value is a parameter.
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}{suffix}", params)  # noqa: S608
+            if returning:
+                ids.extend(int(row[0]) for row in cursor.fetchall())
+    return ids
 
 
 def _asynchronous_commit() -> None:

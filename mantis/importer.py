@@ -21,7 +21,8 @@ import hashlib
 import logging
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,13 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
 
 from accounts.models import Organisation, User
 from allowances.models import AllowanceRevision, Kind, LedgerEntry
+from allowances.month_end import insert_rows
 from tickets import pagecache
 from tickets.attachments import ALLOWED_TYPES, IMAGE_TYPES, _sniff, _thumbnail, safe_name
 from tickets.limits import ADDITIONAL_INFORMATION_MAX, DESCRIPTION_MAX, NOTE_MAX, STEPS_MAX
@@ -205,6 +208,7 @@ class Context:
     category_pk: dict[int, int]  # MantisBT category id → our category pk
     default_category: int
     files_written: list[str]
+    new_bugs: list[int] = field(default_factory=list)  # created by this run
 
 
 def run_import(
@@ -330,8 +334,17 @@ def _known(source: str, ids: Iterable[int]) -> dict[int, tuple[int, str]]:
     }
 
 
+REMEMBERED = ["source", "mantis_id", "object_id", "digest", "imported_at"]
+
+
 def _remember(rows: list[ImportedRow]) -> None:
-    ImportedRow.objects.bulk_create(rows, batch_size=2000)
+    """Many rows per INSERT, no model instance saved (a tenth of bulk_create's cost here)."""
+    now = timezone.now()
+    insert_rows(
+        ImportedRow,
+        REMEMBERED,
+        [(row.source, row.mantis_id, row.object_id, row.digest, now) for row in rows],
+    )
 
 
 def _update_digests(source: str, digests: dict[int, str]) -> None:
@@ -504,9 +517,7 @@ def _bugs(context: Context) -> None:
     select = (
         "SELECT b.id, b.project_id, b.reporter_id, b.handler_id, b.priority, b.severity, "
         "b.reproducibility, b.status, b.resolution, b.view_state, b.summary, b.category_id, "
-        "b.date_submitted, b.last_updated, t.description, t.steps_to_reproduce, "
-        f"t.additional_information FROM {source.table('bug')} b "
-        f"LEFT JOIN {source.table('bug_text')} t ON t.id = b.bug_text_id "
+        f"b.date_submitted, b.last_updated FROM {source.table('bug')} b "
         f"WHERE b.project_id IN ({marks}) AND {{after}}"
     )
     for batch in source.batches(select, "b.id", context.batch_size, projects):
@@ -569,26 +580,64 @@ LONG_TEXTS = (
 )
 
 
+def _bug_texts(context: Context, bug_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The long texts of these bugs, read only for those to create or update."""
+    if not bug_ids:
+        return {}
+    source = context.source
+    marks = ", ".join(["%s"] * len(bug_ids))
+    return {
+        int(row["id"]): row
+        for row in source.rows(
+            "SELECT b.id, t.description, t.steps_to_reproduce, t.additional_information "
+            f"FROM {source.table('bug')} b "
+            f"LEFT JOIN {source.table('bug_text')} t ON t.id = b.bug_text_id "
+            f"WHERE b.id IN ({marks})",
+            bug_ids,
+        )
+    }
+
+
+def _bug_digest(context: Context, row: dict[str, Any]) -> str:
+    """What decides a ticket's values: the bug's columns (MantisBT moves last_updated on every
+    change, texts and status included) and where its project and people go here."""
+    return digest(
+        sorted(row.items()),
+        context.plan.organisation_of[int(row["project_id"])],
+        context.category_pk.get(int(row["category_id"] or 0)),
+        _person_pk(context, row["reporter_id"]),
+        _person_pk(context, row["handler_id"]),
+    )
+
+
 def _bug_batch(context: Context, batch: list[dict[str, Any]]) -> None:
     table = context.report.table("bug")
     ids = [int(row["id"]) for row in batch]
     known = _known(Source.BUG, ids)
-    dates = _status_dates(context, ids)
-    to_create: list[tuple[int, Ticket, str, list[tuple[str, str]]]] = []
-    to_update: dict[int, tuple[dict[str, Any], str]] = {}
+    work: list[tuple[dict[str, Any], str]] = []
     for row in batch:
         bug_id = int(row["id"])
         table.read += 1
         if row["reporter_id"] is None or _person_pk(context, row["reporter_id"]) is None:
             context.report.leave_out("bug", bug_id, "rapporteur introuvable")
             continue
-        values = _bug_values(context, row, dates.get(bug_id, {}))
-        row_digest = digest(values)
+        row_digest = _bug_digest(context, row)
+        if bug_id in known and known[bug_id][1] == row_digest:
+            table.unchanged += 1
+            continue
+        work.append((row, row_digest))
+    if not work:
+        return
+    work_ids = [int(row["id"]) for row, _d in work]
+    texts = _bug_texts(context, work_ids)
+    dates = _status_dates(context, work_ids)
+    to_create: list[tuple[int, Ticket, str, list[tuple[str, str]]]] = []
+    to_update: dict[int, tuple[dict[str, Any], str]] = {}
+    for row, row_digest in work:
+        bug_id = int(row["id"])
+        values = _bug_values(context, {**row, **texts.get(bug_id, {})}, dates.get(bug_id, {}))
         if bug_id in known:
-            if known[bug_id][1] == row_digest:
-                table.unchanged += 1
-            else:
-                to_update[known[bug_id][0]] = (values, row_digest)
+            to_update[known[bug_id][0]] = (values, row_digest)
             continue
         long_texts = []
         for name, limit, file_name in LONG_TEXTS:
@@ -596,6 +645,7 @@ def _bug_batch(context: Context, batch: list[dict[str, Any]]) -> None:
             if whole is not None:
                 long_texts.append((file_name, whole))
         to_create.append((bug_id, Ticket(**values), row_digest, long_texts))
+        context.new_bugs.append(bug_id)
     if to_create:
         Ticket.objects.bulk_create([ticket for _id, ticket, _d, _l in to_create], batch_size=1000)
         _remember(
@@ -685,13 +735,25 @@ def _tickets_by_number(numbers: Iterable[int]) -> dict[int, Ticket]:
     }
 
 
+NOTE_FIELDS = (
+    "ticket",
+    "organisation",
+    "author",
+    "text",
+    "is_private",
+    "minutes_spent",
+    "is_billable",
+    "created_at",
+)
+NOTE_KEYS = {"ticket", "organisation", "author"}
+
+
 def _notes(context: Context) -> None:
     source = context.source
     bar = context.progress("bugnote", source.count("bugnote"))
     select = (
         "SELECT n.id, n.bug_id, n.reporter_id, n.view_state, n.time_tracking, n.date_submitted, "
-        f"b.project_id, t.note FROM {source.table('bugnote')} n "
-        f"LEFT JOIN {source.table('bugnote_text')} t ON t.id = n.bugnote_text_id "
+        f"n.last_modified, b.project_id FROM {source.table('bugnote')} n "
         f"LEFT JOIN {source.table('bug')} b ON b.id = n.bug_id WHERE {{after}}"
     )
     for batch in source.batches(select, "n.id", BATCH_NOTES):
@@ -699,6 +761,22 @@ def _notes(context: Context) -> None:
             _note_batch(context, batch)
         _tick(bar, len(batch))
     _close(bar)
+
+
+def _note_texts(context: Context, note_ids: list[int]) -> dict[int, str]:
+    if not note_ids:
+        return {}
+    source = context.source
+    marks = ", ".join(["%s"] * len(note_ids))
+    return {
+        int(row["id"]): row["note"]
+        for row in source.rows(
+            f"SELECT n.id, t.note FROM {source.table('bugnote')} n "
+            f"JOIN {source.table('bugnote_text')} t ON t.id = n.bugnote_text_id "
+            f"WHERE n.id IN ({marks})",
+            note_ids,
+        )
+    }
 
 
 def _note_batch(context: Context, batch: list[dict[str, Any]]) -> None:
@@ -710,6 +788,7 @@ def _note_batch(context: Context, batch: list[dict[str, Any]]) -> None:
     created: list[tuple[int, Note, str, str | None]] = []
     updates: dict[int, tuple[dict[str, Any], str]] = {}
     touched: set[int] = set()
+    work: list[tuple[int, dict[str, Any], str]] = []
     for row in batch:
         note_id = int(row["id"])
         table.read += 1
@@ -725,25 +804,41 @@ def _note_batch(context: Context, batch: list[dict[str, Any]]) -> None:
             "ticket_id": ticket.pk,
             "organisation_id": ticket.organisation_id,
             "author_id": author,
-            "text": clean_text(row["note"]),
             "is_private": int(row["view_state"]) == PRIVATE,
             "minutes_spent": int(row["time_tracking"] or 0),
             "is_billable": int(row["project_id"] or 0) not in context.plan.not_billable,
             "created_at": moment(row["date_submitted"]) or datetime(2000, 1, 1, tzinfo=UTC),
         }
-        row_digest = digest(values)
+        # An edit in MantisBT moves last_modified: the text itself is read only when needed.
+        row_digest = digest(values, row["last_modified"])
+        if note_id in known and known[note_id][1] == row_digest:
+            table.unchanged += 1
+            continue
+        work.append((note_id, values, row_digest))
+        touched.add(ticket.pk)
+    texts = _note_texts(context, [note_id for note_id, _v, _d in work])
+    for note_id, values, row_digest in work:
+        values["text"] = clean_text(texts.get(note_id))
         if note_id in known:
-            if known[note_id][1] == row_digest:
-                table.unchanged += 1
-            else:
-                updates[known[note_id][0]] = (values, row_digest)
-                touched.add(ticket.pk)
+            updates[known[note_id][0]] = (values, row_digest)
             continue
         values["text"], whole = fit(values["text"], NOTE_MAX, f"note-{note_id}.txt")
         created.append((note_id, Note(**values), row_digest, whole))
-        touched.add(ticket.pk)
     if created:
-        Note.objects.bulk_create([note for _i, note, _d, _w in created], batch_size=1000)
+        pks = insert_rows(
+            Note,
+            list(NOTE_FIELDS),
+            [
+                tuple(
+                    getattr(note, f"{name}_id" if name in NOTE_KEYS else name)
+                    for name in NOTE_FIELDS
+                )
+                for _i, note, _d, _w in created
+            ],
+            returning=True,
+        )
+        for (_i, note, _d, _w), pk in zip(created, pks, strict=True):
+            note.pk = pk
         _remember(
             [
                 ImportedRow(source=Source.BUGNOTE, mantis_id=i, object_id=note.pk, digest=d)
@@ -860,10 +955,10 @@ def _file_batch(context: Context, batch: list[dict[str, Any]]) -> None:
             in_database,
         ):
             contents[int(found["id"])] = bytes(found["content"])
-    remembered = []
+    prepared: list[tuple[int, Attachment, bytes]] = []
     for row, ticket in wanted:
         file_id = int(row["id"])
-        data = contents.get(file_id)
+        data = contents.pop(file_id, None)
         if data is None:
             data = _disk_file(context, row)
             if data is None:
@@ -876,16 +971,24 @@ def _file_batch(context: Context, batch: list[dict[str, Any]]) -> None:
                 continue
         uploader = _person_pk(context, row["user_id"]) or ticket.reporter_id
         note_pk = notes.get(int(row["bugnote_id"] or 0))
-        note = Note(pk=note_pk) if note_pk else None
         name = safe_name(row["filename"] or row["diskfile"] or "fichier")
-        attachment = _store_file(
-            context, ticket, note, name, data, uploader, moment(row["date_added"])
+        attachment = _attachment(
+            context, ticket.pk, note_pk, name, data, uploader, moment(row["date_added"])
         )
-        remembered.append(
+        prepared.append((file_id, attachment, data))
+    if not context.dry_run:
+        # The storage writes and thumbnails (Pillow and file I/O release the GIL) run on two
+        # threads; the rows are then written in one INSERT.
+        with ThreadPoolExecutor(max_workers=FILE_THREADS) as pool:
+            list(pool.map(lambda item: _write(item[1], item[2]), prepared))
+        Attachment.objects.bulk_create([attachment for _i, attachment, _d in prepared])
+    _remember(
+        [
             ImportedRow(source=Source.FILE, mantis_id=file_id, object_id=attachment.pk or 0)
-        )
-        table.created += 1
-    _remember(remembered)
+            for file_id, attachment, _d in prepared
+        ]
+    )
+    table.created += len(prepared)
 
 
 def _disk_file(context: Context, row: dict[str, Any]) -> bytes | None:
@@ -912,6 +1015,53 @@ def _disk_file(context: Context, row: dict[str, Any]) -> bytes | None:
     return None
 
 
+FILE_THREADS = 2
+
+
+def _attachment(
+    context: Context,
+    ticket_pk: int,
+    note_pk: int | None,
+    name: str,
+    data: bytes,
+    uploader: int,
+    created_at: datetime | None,
+) -> Attachment:
+    """The row of an imported file, its type decided from its name and bytes (not saved)."""
+    content_type, _image_format = file_type(name, data[:8192])
+    if content_type == OCTET_STREAM:
+        context.report.count("fichiers d'un type hors liste, servis en téléchargement seulement")
+    return Attachment(
+        ticket_id=ticket_pk,
+        note_id=note_pk,
+        original_name=name[:255],
+        content_type=content_type,
+        size=len(data),
+        uploaded_by_id=uploader,
+        created_at=created_at or datetime(2000, 1, 1, tzinfo=UTC),
+    )
+
+
+def _write(attachment: Attachment, data: bytes) -> None:
+    """The bytes into the attachment storage (disk or S3), and an image's thumbnail: no query."""
+    name = attachment.original_name
+    attachment.file.save(name, ContentFile(data), save=False)
+    image_format = next(
+        (
+            kind.image_format
+            for kind in IMAGE_TYPES.values()
+            if kind.content_type == attachment.content_type
+        ),
+        "",
+    )
+    if image_format:
+        thumbnail = _thumbnail(
+            SimpleUploadedFile(name, data, attachment.content_type), image_format
+        )
+        if thumbnail is not None:
+            attachment.thumbnail.save(f"{name}.png", thumbnail, save=False)
+
+
 def _store_file(
     context: Context,
     ticket: Ticket,
@@ -921,27 +1071,13 @@ def _store_file(
     uploader: int,
     created_at: datetime | None,
 ) -> Attachment:
-    content_type, image_format = file_type(name, data[:8192])
-    if content_type == OCTET_STREAM:
-        context.report.count("fichiers d'un type hors liste, servis en téléchargement seulement")
-    attachment = Attachment(
-        ticket_id=ticket.pk,
-        note_id=note.pk if note else None,
-        original_name=name[:255],
-        content_type=content_type,
-        size=len(data),
-        uploaded_by_id=uploader,
-        created_at=created_at or datetime(2000, 1, 1, tzinfo=UTC),
+    """One file saved at once (the whole text of a text too long for its field)."""
+    attachment = _attachment(
+        context, ticket.pk, note.pk if note else None, name, data, uploader, created_at
     )
-    if context.dry_run:
-        return attachment  # nothing reaches the storage in a dry run
-    attachment.file.save(name, ContentFile(data), save=False)
-    if image_format:
-        upload = SimpleUploadedFile(name, data, content_type)
-        thumbnail = _thumbnail(upload, image_format)
-        if thumbnail is not None:
-            attachment.thumbnail.save(f"{name}.png", thumbnail, save=False)
-    attachment.save()
+    if not context.dry_run:
+        _write(attachment, data)
+        attachment.save()
     return attachment
 
 
@@ -949,19 +1085,43 @@ def _store_file(
 
 
 def _history(context: Context) -> None:
+    """MantisBT's history only grows (ids in order, rows never edited): what an earlier run
+    read up to its last imported row is not read again, but for the tickets this run created
+    (a project taken over this time)."""
     source = context.source
     if not source.has("bug_history"):
         return
-    bar = context.progress("bug_history", source.count("bug_history"))
-    select = (
-        "SELECT id, user_id, bug_id, field_name, old_value, new_value, type, date_modified "
-        f"FROM {source.table('bug_history')} WHERE {{after}}"
+    seen = (
+        ImportedRow.objects.filter(source=Source.HISTORY).aggregate(last=Max("mantis_id"))["last"]
+        or -1
     )
-    for batch in source.batches(select, "id", BATCH_HISTORY):
+    context.report.table("bug_history")
+    columns = "SELECT id, user_id, bug_id, field_name, old_value, new_value, type, date_modified"
+    table = source.table("bug_history")
+    remaining = source.count("bug_history", "WHERE id > %s", (seen,))
+    bar = context.progress("bug_history", remaining)
+    for batch in source.batches(
+        f"{columns} FROM {table} WHERE {{after}}", "id", BATCH_HISTORY, start=seen
+    ):
         with transaction.atomic():
             _history_batch(context, batch)
         _tick(bar, len(batch))
     _close(bar)
+    if seen >= 0:
+        context.report.notes.append(
+            f"bug_history : les lignes jusqu'au n° {seen}, vues par un import précédent, ne "
+            "sont pas relues (l'historique de MantisBT ne change pas)."
+        )
+        for start in range(0, len(context.new_bugs), 1000):
+            bugs = context.new_bugs[start : start + 1000]
+            marks = ", ".join(["%s"] * len(bugs))
+            rows = source.rows(
+                f"{columns} FROM {table} WHERE id <= %s AND bug_id IN ({marks}) ORDER BY id",
+                (seen, *bugs),
+            )
+            for offset in range(0, len(rows), BATCH_HISTORY):
+                with transaction.atomic():
+                    _history_batch(context, rows[offset : offset + BATCH_HISTORY])
 
 
 def _user_names(pks: Iterable[int]) -> dict[int, str]:
@@ -1024,11 +1184,17 @@ def _history_batch(context: Context, batch: list[dict[str, Any]]) -> None:
             new_value=new,
         )
         entries.append((history_id, entry))
-    HistoryEntry.objects.bulk_create([entry for _i, entry in entries], batch_size=2000)
-    for history_id, entry in entries:
-        remembered.append(
-            ImportedRow(source=Source.HISTORY, mantis_id=history_id, object_id=entry.pk)
-        )
+    pks = insert_rows(
+        HistoryEntry,
+        ["ticket", "actor", "created_at", "field", "old_value", "new_value"],
+        [
+            (e.ticket_id, e.actor_id, e.created_at, e.field, e.old_value, e.new_value)
+            for _i, e in entries
+        ],
+        returning=True,
+    )
+    for (history_id, _entry), pk in zip(entries, pks, strict=True):
+        remembered.append(ImportedRow(source=Source.HISTORY, mantis_id=history_id, object_id=pk))
     table.created += len(entries)
     _remember(remembered)
 

@@ -201,11 +201,11 @@ class MantisSource:
         return int(self.rows(sql, params)[0]["n"])
 
     def batches(
-        self, select: str, key: str, size: int, params: Sequence[Any] = ()
+        self, select: str, key: str, size: int, params: Sequence[Any] = (), *, start: int = -1
     ) -> Iterator[list[dict[str, Any]]]:
         """Keyset pagination on `key` (an integer column, unique, indexed): memory stays one
         batch whatever the table's size. `select` holds `{after}` where `key > %s` goes."""
-        last = -1
+        last = start
         while True:
             sql = select.format(after=f"{key} > %s") + f" ORDER BY {key} LIMIT {int(size)}"
             batch = self.rows(sql, (*params, last))
