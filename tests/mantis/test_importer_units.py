@@ -7,11 +7,15 @@ from __future__ import annotations
 import io
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+import pymysql
 import pytest
+from django.core.management import call_command
 from PIL import Image
 
 from accounts.models import Organisation
+from allowances.models import AllowanceMail
 from mantis.importer import (
     CHOICES,
     OCTET_STREAM,
@@ -27,7 +31,18 @@ from mantis.importer import (
 from mantis.plan import Plan, PlanError, parse_pairs, placeholder_email, read_balances, split_name
 from mantis.report import Report, _ranges
 from mantis.source import MantisSource, SourceAddress, SourceError
-from tickets.models import Impact, Priority, Reproducibility, Resolution, State
+from notifications.models import Event, Notification
+from tickets.models import (
+    Counter,
+    HistoryEntry,
+    Impact,
+    Priority,
+    Reproducibility,
+    Resolution,
+    State,
+    Ticket,
+)
+from tickets.services import TICKET_SEQUENCE
 
 MARIADB = "mysql://root@127.0.0.1:3306/"
 
@@ -375,3 +390,68 @@ def test_not_a_mantis_schema() -> None:
     with pytest.raises(SourceError, match="n'est pas une base MantisBT") as caught:
         MantisSource(MARIADB + "mysql")
     assert "mantis_bug_table" in str(caught.value)
+
+
+# --- the source is never written; an import sends nothing ----------------------------------
+
+
+def test_source_session_is_read_only(mantis_source: Any) -> None:
+    source = MantisSource(mantis_source.url)
+    try:
+        assert source.version == 213
+        assert source.series == "2.x"
+        assert source.has("bug_file", "bugnote_id")
+        with pytest.raises(pymysql.err.MySQLError) as caught:
+            source.rows("UPDATE mantis_bug_table SET summary = 'x' WHERE id = 101")
+        assert "READ ONLY" in str(caught.value)
+    finally:
+        source.close()
+    assert mantis_source.query("SELECT summary FROM mantis_bug_table WHERE id = 101") == [
+        {"summary": "La caisse ne s'ouvre plus"}
+    ]
+
+
+def test_schema_12x_detected_by_its_columns(mantis_source_12x: Any) -> None:
+    source = MantisSource(mantis_source_12x.url)
+    try:
+        assert source.series == "1.2.x"
+        assert not source.has("bug_file", "bugnote_id")
+    finally:
+        source.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_sends_nothing_and_sets_the_counter(mantis_source: Any, media: Path) -> None:
+    out = io.StringIO()
+    call_command(
+        "import_mantis",
+        "--source",
+        mantis_source.url,
+        "--files-dir",
+        str(mantis_source.files_dir),
+        "--skip-project",
+        "ATM interne",
+        "--user-organisation",
+        "paul@conseil-paul.fr=Cabinet Durand",
+        "--user-organisation",
+        "marie.martin@boulangerie-martin.fr=Boulangerie Martin",
+        "--batch-size",
+        "2",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    assert "Total : 0 créées" not in out.getvalue()
+    assert Ticket.objects.count() > 0
+    assert Event.objects.count() == 0
+    assert Notification.objects.count() == 0
+    assert AllowanceMail.objects.count() == 0
+    assert Counter.objects.get(name=TICKET_SEQUENCE).value == max(
+        Ticket.objects.values_list("number", flat=True)
+    )
+    # Field changes are stored under our field names with our values.
+    changes = set(
+        HistoryEntry.objects.filter(ticket__number=106).values_list(
+            "field", "old_value", "new_value"
+        )
+    )
+    assert ("state", State.ASSIGNED, State.RESOLVED) in changes
