@@ -360,25 +360,34 @@ def _organisations(context: Context) -> None:
     existing = {name.casefold(): pk for pk, name in Organisation.objects.values_list("pk", "name")}
     known = _known(Source.PROJECT, list(context.plan.projects))
     new_rows = []
+    before = set(existing)
+    grouped: dict[str, list[str]] = {}
     for pid, name in context.plan.projects.items():
         report.read += 1
         target = context.plan.organisation_of[pid]
+        grouped.setdefault(target, []).append(name)
         pk = existing.get(target.casefold())
         if pk is None:
             pk = Organisation.objects.create(name=target).pk
             existing[target.casefold()] = pk
-            report.created += 1
-        elif pid in known:
+        # A project counts as created when this run first brings it over, into a new
+        # organisation or into one that exists (several projects of a client, or made here).
+        if pid in known:
             report.unchanged += 1
         else:
-            context.report.notes.append(
-                f"Projet « {name} » : rattaché à l'organisation existante « {target} »."
-            )
-            report.created += 0
-            report.unchanged += 1
-        context.organisation_pk[target] = pk
-        if pid not in known:
+            report.created += 1
             new_rows.append(ImportedRow(source=Source.PROJECT, mantis_id=pid, object_id=pk))
+        context.organisation_pk[target] = pk
+    for target, names in grouped.items():
+        if len(names) > 1:
+            listed = ", ".join(f"« {name} »" for name in names)
+            context.report.notes.append(f"Organisation « {target} » : projets {listed}.")
+        if target.casefold() in before and not set(names) <= {
+            context.plan.projects[pid] for pid in known
+        }:
+            context.report.notes.append(
+                f"Organisation « {target} » : existait déjà ici, les tickets s'y ajoutent."
+            )
     for pid, name in context.plan.skipped.items():
         report.read += 1
         context.report.leave_out(
@@ -1266,6 +1275,10 @@ def _history_row(
     return f"private_mantis_{kind}", old, new
 
 
+# Monitors have no id of their own: the report names them by their bug.
+MONITOR_LISTED = "bug_monitor (n° de bug)"
+
+
 def _monitors(context: Context) -> None:
     source, report = context.source, context.report
     if not source.has("bug_monitor"):
@@ -1288,12 +1301,20 @@ def _monitors(context: Context) -> None:
             ticket = tickets.get(int(row["bug_id"]))
             user = _person_pk(context, row["user_id"])
             if ticket is None or ticket.pk not in imported_bugs:
-                report.leave_out("bug_monitor", int(row["bug_id"]), "son ticket n'est pas repris")
+                report.leave_out(
+                    "bug_monitor",
+                    int(row["bug_id"]),
+                    "son ticket n'est pas repris",
+                    listed_as=MONITOR_LISTED,
+                )
                 continue
             person = context.plan.person_of.get(int(row["user_id"]))
             if user is None or person is None or person.placeholder:
                 report.leave_out(
-                    "bug_monitor", int(row["bug_id"]), "abonné supprimé de MantisBT ou non repris"
+                    "bug_monitor",
+                    int(row["bug_id"]),
+                    "abonné supprimé de MantisBT ou non repris",
+                    listed_as=MONITOR_LISTED,
                 )
                 continue
             followers.append((key, Follower(ticket_id=ticket.pk, user_id=user)))

@@ -48,9 +48,13 @@ class Report:
     def table(self, name: str) -> TableCount:
         return self.tables.setdefault(name, TableCount())
 
-    def leave_out(self, table: str, mantis_id: int, reason: str) -> None:
+    def leave_out(
+        self, table: str, mantis_id: int, reason: str, *, listed_as: str | None = None
+    ) -> None:
+        """Count a row left out; `listed_as` names what the id is when it is not the row's
+        own (a monitor has none: its bug's)."""
         self.table(table).left_out += 1
-        self.left_out[table][reason].append(int(mantis_id))
+        self.left_out[listed_as or table][reason].append(int(mantis_id))
 
     def count(self, what: str, how_many: int = 1) -> None:
         self.counted[what] = self.counted.get(what, 0) + how_many
