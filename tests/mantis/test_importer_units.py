@@ -13,6 +13,7 @@ import pymysql
 import pytest
 from django.core.management import call_command
 from PIL import Image
+from tqdm import tqdm
 
 from accounts.models import Organisation
 from allowances.models import AllowanceMail
@@ -27,6 +28,7 @@ from mantis.importer import (
     file_type,
     fit,
     moment,
+    terminal_progress,
 )
 from mantis.plan import Plan, PlanError, parse_pairs, placeholder_email, read_balances, split_name
 from mantis.report import Report, _ranges
@@ -455,3 +457,34 @@ def test_import_sends_nothing_and_sets_the_counter(mantis_source: Any, media: Pa
         )
     )
     assert ("state", State.ASSIGNED, State.RESOLVED) in changes
+
+
+# --- progress ------------------------------------------------------------------------------
+
+
+def test_progress_plain_lines_when_not_a_terminal() -> None:
+    stream = io.StringIO()
+    bar = terminal_progress(stream)("bugnote", 20)
+    for _ in range(20):
+        bar.update(1)
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "bugnote : 20 lignes à lire"
+    assert lines[-1] == "bugnote : 20/20 lues"
+    assert "bugnote : 2/20" in lines
+    assert len(lines) < 20  # one line per tenth, not per row
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    stream = _Terminal()
+    bar = terminal_progress(stream)("bug", 10)
+    assert isinstance(bar, tqdm)
+    bar.update(10)
+    bar.close()
+    assert "bug" in stream.getvalue()
+    assert "10/10" in stream.getvalue()
