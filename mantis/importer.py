@@ -704,11 +704,14 @@ UPDATED_FIELDS = (
 def _update_tickets(context: Context, changes: dict[int, tuple[dict[str, Any], str]]) -> None:
     tickets = Ticket.objects.in_bulk(list(changes))
     changed = []
+    long_texts: list[tuple[Ticket, str, str]] = []
     moved: dict[int, int] = {}  # ticket pk → its new organisation
     for pk, (values, _digest) in changes.items():
         ticket = tickets[pk]
         for name, limit, file_name in LONG_TEXTS:
-            values[name], _whole = fit(values[name], limit, file_name)
+            values[name], whole = fit(values[name], limit, file_name)
+            if whole is not None:
+                long_texts.append((ticket, file_name, whole))
         if ticket.state == State.CLOSED:
             # Closed here (by a month end, which debited it): Fermé is final, whatever
             # MantisBT says since; reopening it would have the next month end debit it twice.
@@ -721,6 +724,8 @@ def _update_tickets(context: Context, changes: dict[int, tuple[dict[str, Any], s
         ticket.version += 1
         changed.append(ticket)
     Ticket.objects.bulk_update(changed, [*UPDATED_FIELDS, "version"], batch_size=500)
+    for ticket, file_name, whole in long_texts:
+        _attach_whole_text(context, ticket, None, file_name, whole, ticket.reporter_id)
     for pk, organisation in moved.items():
         # A bug moved to another client's project: its notes follow (Note.organisation is the
         # ticket's, copied for the search).
@@ -870,10 +875,19 @@ def _note_batch(context: Context, batch: list[dict[str, Any]]) -> None:
                 context.report.count("textes trop longs coupés (texte entier joint en .txt)")
     if updates:
         notes = Note.objects.in_bulk(list(updates))
+        mantis_of = dict(
+            ImportedRow.objects.filter(
+                source=Source.BUGNOTE, object_id__in=list(updates)
+            ).values_list("object_id", "mantis_id")
+        )
+        long_notes: list[tuple[Note, str, str]] = []
         by_pk = {}
         for pk, (values, _d) in updates.items():
             note = notes[pk]
-            values["text"], _whole = fit(values["text"], NOTE_MAX, "note.txt")
+            note_name = f"note-{mantis_of[pk]}.txt"
+            values["text"], whole = fit(values["text"], NOTE_MAX, note_name)
+            if whole is not None:
+                long_notes.append((note, note_name, whole))
             for name, value in values.items():
                 setattr(note, name, value)
             by_pk[pk] = note
@@ -881,11 +895,10 @@ def _note_batch(context: Context, batch: list[dict[str, Any]]) -> None:
             list(by_pk.values()),
             ["author_id", "text", "is_private", "minutes_spent", "is_billable", "created_at"],
         )
-        mantis_of = dict(
-            ImportedRow.objects.filter(
-                source=Source.BUGNOTE, object_id__in=list(updates)
-            ).values_list("object_id", "mantis_id")
-        )
+        for note, note_name, whole in long_notes:
+            _attach_whole_text(
+                context, Ticket(pk=note.ticket_id), note, note_name, whole, note.author_id
+            )
         _update_digests(Source.BUGNOTE, {mantis_of[pk]: d for pk, (_v, d) in updates.items()})
         table.updated += len(updates)
     if touched:
@@ -1088,6 +1101,28 @@ def _store_file(
         _write(attachment, data)
         attachment.save()
     return attachment
+
+
+def _attach_whole_text(
+    context: Context, ticket: Ticket, note: Note | None, name: str, whole: str, uploader: int
+) -> None:
+    """A text changed in MantisBT and still too long: its whole new version is attached, unless
+    the last file of that name already holds it (nothing is lost, nothing is doubled)."""
+    data = whole.encode()
+    last = (
+        Attachment.objects.filter(ticket_id=ticket.pk, note=note, original_name=name)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if last is not None and last.size == len(data):
+        try:
+            with last.file.open("rb") as stored:
+                if stored.read() == data:
+                    return
+        except OSError:
+            pass
+    _store_file(context, ticket, note, name, data, uploader, timezone.now())
+    context.report.count("textes trop longs coupés (texte entier joint en .txt)")
 
 
 # -- history, monitors, relationships ------------------------------------------------------

@@ -34,7 +34,9 @@ from mantis.plan import Plan, PlanError, parse_pairs, placeholder_email, read_ba
 from mantis.report import Report, _ranges
 from mantis.source import MantisSource, SourceAddress, SourceError
 from notifications.models import Event, Notification
+from tickets.limits import DESCRIPTION_MAX
 from tickets.models import (
+    Attachment,
     Counter,
     HistoryEntry,
     Impact,
@@ -488,3 +490,65 @@ def test_progress_bar_on_a_terminal() -> None:
     bar.close()
     assert "bug" in stream.getvalue()
     assert "10/10" in stream.getvalue()
+
+
+# --- a text grown too long in MantisBT after a first run ------------------------------------
+
+IMPORT_ARGS = (
+    "--skip-project",
+    "ATM interne",
+    "--user-organisation",
+    "paul@conseil-paul.fr=Cabinet Durand",
+    "--user-organisation",
+    "marie.martin@boulangerie-martin.fr=Boulangerie Martin",
+)
+
+
+def _import(source: Any) -> str:
+    out = io.StringIO()
+    call_command(
+        "import_mantis",
+        "--source",
+        source.url,
+        "--files-dir",
+        str(source.files_dir),
+        *IMPORT_ARGS,
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    return out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_text_made_too_long_later_is_cut_and_attached_whole_once(
+    mantis_source: Any, media: Path
+) -> None:
+    _import(mantis_source)
+    description = "Très long texte. " * 1500
+    note = "Note longue. " * 2000
+    mantis_source.execute(
+        "UPDATE mantis_bug_text_table SET description = %s WHERE id = 103;"
+        "UPDATE mantis_bug_table SET last_updated = last_updated + 60 WHERE id = 103;"
+        "UPDATE mantis_bugnote_text_table SET note = %s WHERE id = 1002;"
+        "UPDATE mantis_bugnote_table SET last_modified = last_modified + 60 WHERE id = 1002;",
+        (description, note),
+    )
+    _import(mantis_source)
+    ticket = Ticket.objects.get(number=103)
+    assert len(ticket.description) == DESCRIPTION_MAX
+    whole = Attachment.objects.get(ticket=ticket, original_name="description-complete.txt")
+    with whole.file.open("rb") as stored:
+        assert stored.read() == description.encode()
+    assert whole.content_type == "text/plain"
+    noted = Attachment.objects.get(ticket__number=102, original_name="note-1002.txt")
+    assert noted.note is not None
+    assert noted.note.text.endswith(TRUNCATED.format(name="note-1002.txt"))
+    with noted.file.open("rb") as stored:
+        assert stored.read() == note.encode()
+    # Another change of the same ticket: the whole text is attached already, not twice.
+    mantis_source.execute(
+        "UPDATE mantis_bug_table SET priority = 60, last_updated = last_updated + 60 WHERE id = 103"
+    )
+    count = Attachment.objects.count()
+    assert "Total : 0 créées, 1 mises à jour." in _import(mantis_source)
+    assert Attachment.objects.count() == count
