@@ -159,6 +159,16 @@ def test_codes_dates_and_texts(mantis_source, media) -> None:
     every_state = set(Ticket.objects.values_list("state", flat=True))
     assert every_state == {state.value for state in State}
     assert set(Ticket.objects.values_list("impact", flat=True)) == set(range(10, 90, 10))
+    assert set(Ticket.objects.values_list("priority", flat=True)) == set(range(10, 70, 10))
+    assert set(Ticket.objects.values_list("reproducibility", flat=True)) == {
+        10,
+        30,
+        50,
+        70,
+        90,
+        100,
+    }
+    assert set(Ticket.objects.values_list("resolution", flat=True)) == set(range(10, 100, 10))
 
     first = Ticket.objects.get(number=101)
     assert first.description == "La caisse ne s'ouvre plus le matin.\nMessage : « erreur 42 »."
