@@ -13,14 +13,14 @@ INSERT INTO `mantis_category_table` (`id`, `project_id`, `user_id`, `name`, `sta
 (5, 2, 0, 'Ancienne catégorie', 0);
 
 INSERT INTO `mantis_user_table` (`id`, `username`, `realname`, `email`, `password`, `enabled`, `protected`, `access_level`, `login_count`, `lost_password_request_count`, `failed_login_count`, `cookie_string`, `last_visit`, `date_created`) VALUES
-(2, 'jdupont', 'Jean Dupont', 'jean.dupont@atm-consulting.fr', '$2y$10$abcdefghijklmnopqrstuuMantisHashNeverImported00000000', 1, 0, 55, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000002', 1795165200, 1780304400),
-(3, 'sleroy', 'Sophie Leroy', 'sophie.leroy@atm-consulting.fr', '$2y$10$abcdefghijklmnopqrstuuMantisHashNeverImported00000000', 1, 0, 70, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000003', 1795165200, 1780304400),
-(4, 'mmartin', 'Marie Martin', 'marie.martin@boulangerie-martin.fr', '$2y$10$abcdefghijklmnopqrstuuMantisHashNeverImported00000000', 1, 0, 25, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000004', 1795165200, 1780304400),
-(5, 'pmartin', 'Pierre Martin', 'pierre@boulangerie-martin.fr', '$2y$10$abcdefghijklmnopqrstuuMantisHashNeverImported00000000', 1, 0, 10, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000005', 1795165200, 1780304400),
-(6, 'ldurand', 'Luc Durand', 'luc.durand@cabinet-durand.fr', '$2y$10$abcdefghijklmnopqrstuuMantisHashNeverImported00000000', 1, 0, 40, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000006', 1795165200, 1780304400),
-(7, 'ancien', 'Ancien Compte', 'ancien@cabinet-durand.fr', '$2y$10$abcdefghijklmnopqrstuuMantisHashNeverImported00000000', 0, 0, 25, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000007', 1795165200, 1780304400),
-(8, 'paul', 'Paul Conseil', 'paul@conseil-paul.fr', '$2y$10$abcdefghijklmnopqrstuuMantisHashNeverImported00000000', 1, 0, 25, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000008', 1795165200, 1780304400),
-(9, 'marie2', '', '  Marie.Martin@Boulangerie-Martin.FR ', '$2y$10$abcdefghijklmnopqrstuuMantisHashNeverImported00000000', 1, 0, 25, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000009', 1795165200, 1780304400);
+(2, 'jdupont', 'Jean Dupont', 'jean.dupont@atm-consulting.fr', '5f4dcc3b5aa765d61d8327deb882cf99', 1, 0, 55, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000002', 1795165200, 1780304400),
+(3, 'sleroy', 'Sophie Leroy', 'sophie.leroy@atm-consulting.fr', '5f4dcc3b5aa765d61d8327deb882cf99', 1, 0, 70, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000003', 1795165200, 1780304400),
+(4, 'mmartin', 'Marie Martin', 'marie.martin@boulangerie-martin.fr', '5f4dcc3b5aa765d61d8327deb882cf99', 1, 0, 25, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000004', 1795165200, 1780304400),
+(5, 'pmartin', 'Pierre Martin', 'pierre@boulangerie-martin.fr', '5f4dcc3b5aa765d61d8327deb882cf99', 1, 0, 10, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000005', 1795165200, 1780304400),
+(6, 'ldurand', 'Luc Durand', 'luc.durand@cabinet-durand.fr', '5f4dcc3b5aa765d61d8327deb882cf99', 1, 0, 40, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000006', 1795165200, 1780304400),
+(7, 'ancien', 'Ancien Compte', 'ancien@cabinet-durand.fr', '5f4dcc3b5aa765d61d8327deb882cf99', 0, 0, 25, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000007', 1795165200, 1780304400),
+(8, 'paul', 'Paul Conseil', 'paul@conseil-paul.fr', '5f4dcc3b5aa765d61d8327deb882cf99', 1, 0, 25, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000008', 1795165200, 1780304400),
+(9, 'marie2', '', '  Marie.Martin@Boulangerie-Martin.FR ', '5f4dcc3b5aa765d61d8327deb882cf99', 1, 0, 25, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000009', 1795165200, 1780304400);
 
 INSERT INTO `mantis_project_user_list_table` (`project_id`, `user_id`, `access_level`) VALUES
 (1, 4, 25),
