@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -203,6 +203,8 @@ def child_counts() -> dict[str, int]:
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# The command's progress line opening each table ("bug_file : 20000 lignes à lire").
+STAGE = re.compile(r"^(\w+) : \d+ lignes")
 
 
 def stat_fields(pid: int) -> list[str]:
@@ -264,6 +266,7 @@ class Run:
     postgres_cpu_s: float = 0.0  # backends that ended meanwhile (the import's, and others')
     mariadb_cpu_s: float = 0.0  # the whole server (other users of it included)
     machine_cpu_s: float = 0.0  # every process of the machine
+    stages: list[tuple[str, float]] = field(default_factory=list)  # (table, seconds)
 
 
 def measured(label: str, command: list[str]) -> Run:
@@ -277,10 +280,20 @@ def measured(label: str, command: list[str]) -> Run:
     servers = (reaped_seconds(postmaster), cpu_seconds(mariadb), machine_busy_seconds())
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        returncode = subprocess.run(  # noqa: S603 - our own command line
-            command, env=environment(), stdout=out, stderr=err, check=False, cwd=ROOT
-        ).returncode
+    stages: list[tuple[str, float]] = []
+    with stdout.open("wb") as out, stderr.open("w") as err:
+        child = subprocess.Popen(  # noqa: S603 - our own command line
+            command, env=environment(), stdout=out, stderr=subprocess.PIPE, text=True, cwd=ROOT
+        )
+        assert child.stderr is not None
+        # The progress lines, stamped with the time since the start: which table took how long.
+        for line in child.stderr:
+            elapsed = time.perf_counter() - started
+            err.write(f"[{elapsed:7.1f} s] {line}")
+            match = STAGE.match(line)
+            if match:
+                stages.append((match.group(1), elapsed))
+        returncode = child.wait()
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -291,6 +304,8 @@ def measured(label: str, command: list[str]) -> Run:
         if match:
             peak_kb = float(match.group(1))
     run = Run(label, wall, cpu, peak_kb / 1024, returncode, stdout, stderr)
+    ends = [at for _, at in stages[1:]] + [wall]
+    run.stages = [(table, end - at) for (table, at), end in zip(stages, ends, strict=True)]
     run.postgres_cpu_s = reaped_seconds(postmaster) - servers[0]
     run.mariadb_cpu_s = cpu_seconds(mariadb) - servers[1]
     run.machine_cpu_s = machine_busy_seconds() - servers[2]
@@ -413,6 +428,10 @@ def main() -> None:
         }
         log()
         log(f"rows added by the rerun: {changed or 'none'}")
+    for run in runs:
+        if run.stages:
+            log(f"{run.label}, seconds per table (from its progress lines): " + ", ".join(
+                f"{table} {seconds:.1f}" for table, seconds in run.stages))  # fmt: skip
     mails = sum(run.stdout.read_text(errors="replace").count("\nSubject: ") for run in runs)
     log(f"mails printed by the console backend: {mails}")
     for run in runs:
