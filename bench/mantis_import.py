@@ -281,7 +281,7 @@ def measured(label: str, command: list[str]) -> Run:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     stages: list[tuple[str, float]] = []
-    with stdout.open("wb") as out, stderr.open("w") as err:
+    with stdout.open("wb") as out, stderr.open("w", buffering=1) as err:
         child = subprocess.Popen(  # noqa: S603 - our own command line
             command, env=environment(), stdout=out, stderr=subprocess.PIPE, text=True, cwd=ROOT
         )
