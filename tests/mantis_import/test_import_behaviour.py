@@ -228,6 +228,7 @@ def test_users(mantis_source, media) -> None:
         "root@localhost",
         "jean.dupont@atm-consulting.fr",
         "sophie.leroy@atm-consulting.fr",
+        "claire.petit@atm-consulting.fr",  # reporter globally, manager in Cabinet Durand
     }
     for user in User.objects.filter(is_staff=True):
         assert user.organisation is None
@@ -242,9 +243,12 @@ def test_users(mantis_source, media) -> None:
         assert User.objects.get(email=email).organisation.name == organisation
     marie = User.objects.get(email="marie.martin@boulangerie-martin.fr")
     assert (marie.first_name, marie.last_name) == ("Marie", "Martin")
+    nameless = User.objects.get(email="mantis-11@mantis.invalid")  # no e-mail in MantisBT
+    assert nameless.first_name == "anonyme"
+    assert nameless.organisation.name == "Boulangerie Martin"
     enabled = {
-        row["email"].strip().lower(): row["enabled"]
-        for row in mantis_source.query("SELECT email, enabled FROM {user}")
+        row["email"].strip().lower() or f"mantis-{row['id']}@mantis.invalid": row["enabled"]
+        for row in mantis_source.query("SELECT id, email, enabled FROM {user}")
     }
     for email, was_enabled in enabled.items():
         assert User.objects.get(email=email).awaiting_invitation == bool(was_enabled), email
@@ -255,6 +259,63 @@ def test_users(mantis_source, media) -> None:
     assert deleted.organisation.name == "Boulangerie Martin"
     assert Ticket.objects.get(number=104).reporter == deleted
     assert Note.objects.get(text="Relance.").author == deleted
+
+
+def test_a_client_handler_is_dropped_and_reported(mantis_source, media) -> None:
+    report = run(mantis_source)
+    assert mantis_source.query("SELECT handler_id FROM {bug} WHERE id = 103")[0]["handler_id"] == 4
+    assert Ticket.objects.get(number=103).handler is None
+    assert "tickets affectés à un client dans MantisBT (laissés sans affectation) : 1" in report
+
+
+def test_categories_merged_by_name(mantis_source, media) -> None:
+    kept = Category.objects.create(name="SITE WEB", is_active=False)
+    run(mantis_source)
+    assert Category.objects.filter(name__iexact="site web").count() == 1
+    kept.refresh_from_db()
+    assert kept.name == "SITE WEB"
+    assert not kept.is_active  # an existing category is kept as it is
+    assert Ticket.objects.get(number=101).category == kept
+    assert Category.objects.get(name="Comptabilité").is_active
+    assert not Category.objects.get(name="Ancienne catégorie").is_active
+    assert not Category.objects.filter(name="Interne").exists()  # ATM interne's own
+
+
+def test_a_text_longer_than_our_limits_is_cut_and_attached(mantis_source, media) -> None:
+    from tickets.limits import DESCRIPTION_MAX, NOTE_MAX
+
+    description = "Journal : " + "ligne de log\n" * (DESCRIPTION_MAX // 10)
+    note = "Trace : " + "x" * (NOTE_MAX + 500)
+    mantis_source.execute(
+        "UPDATE {bug_text} SET description = %s WHERE id = 104;"
+        "UPDATE {bugnote_text} SET note = %s WHERE id = 11;",
+        (description, note),
+    )
+    run(mantis_source)
+    ticket = Ticket.objects.get(number=104)
+    assert len(ticket.description) <= DESCRIPTION_MAX
+    assert ticket.description.startswith("Journal : ligne de log")
+    cut = Note.objects.get(ticket=ticket)
+    assert len(cut.text) <= NOTE_MAX
+    whole = [
+        a for a in Attachment.objects.filter(ticket=ticket) if a.original_name.endswith(".txt")
+    ]
+    contents = set()
+    for attachment in whole:
+        with attachment.file.open("rb") as handle:
+            contents.add(handle.read().decode())
+    assert description in contents
+    assert note in contents
+    before = counts()
+    assert "Total : 0 créées, 0 mises à jour." in run(mantis_source)
+    assert counts() == before
+
+
+def test_report_file(mantis_source, media, tmp_path) -> None:
+    path = tmp_path / "rapport.txt"
+    out = run(mantis_source, "--report", str(path))
+    assert path.read_text(encoding="utf-8") == out
+    assert "bug_relationship" in out
 
 
 def test_an_existing_user_is_kept_as_is(mantis_source, media, organisation) -> None:
@@ -406,6 +467,25 @@ def test_rerun_writes_nothing_then_takes_changes(mantis_source, media) -> None:
     fourth = run(mantis_source)
     assert "Total : 0 créées, 0 mises à jour." in fourth
 
+    # A file added, a bug moved to Cabinet Durand, a monitor added.
+    mantis_source.execute(
+        "INSERT INTO {bug_file} (id, bug_id, title, description, diskfile, filename, folder, "
+        "filesize, file_type, content, date_added, user_id, bugnote_id) VALUES "
+        "(50, 102, '', '', '', 'notes.txt', '', 5, 'text/plain', 'Notes', UNIX_TIMESTAMP(), 5, 0);"
+        "INSERT INTO {bug_monitor} (user_id, bug_id) VALUES (4, 102);"
+        "UPDATE {bug} SET project_id = 2, category_id = 3, last_updated = last_updated + 60 "
+        "WHERE id = 109;"
+    )
+    run(mantis_source)
+    with Attachment.objects.get(original_name="notes.txt").file.open("rb") as handle:
+        assert handle.read() == b"Notes"
+    assert Follower.objects.filter(ticket__number=102, user__email__startswith="marie").exists()
+    moved = Ticket.objects.get(number=109)
+    assert moved.organisation.name == "Cabinet Durand"
+    assert moved.category.name == "Comptabilité"
+    assert all(n.organisation == moved.organisation for n in moved.notes.all())
+    assert "Total : 0 créées, 0 mises à jour." in run(mantis_source)
+
 
 def test_dry_run_writes_nothing(mantis_source, media) -> None:
     before = counts()
@@ -420,7 +500,7 @@ def test_dry_run_writes_nothing(mantis_source, media) -> None:
     real = run(mantis_source)
     assert "essai à blanc" not in real
     assert dry_lines(dry) == dry_lines(real)
-    assert "Total : 58 créées, 0 mises à jour." in real
+    assert "Total : 0 créées" not in real
 
 
 @pytest.mark.parametrize(
@@ -433,6 +513,8 @@ def test_dry_run_writes_nothing(mantis_source, media) -> None:
         ({"url": "mysql://root@127.0.0.1:3306/mysql"}, "n'est pas une base MantisBT"),
         ({"args": ["--project", "Inconnu=X"]}, "Inconnu"),
         ({"args": ["--skip-project", "Inconnu"]}, "Inconnu"),
+        ({"args": ["--time-not-billable", "Inconnu"]}, "Inconnu"),
+        ({"args": ["--batch-size", "0"]}, "--batch-size"),
         ({"drop": "--user-organisation"}, "paul@conseil-paul.fr"),
         ({"args": ["--table-prefix", "autre_"]}, "n'est pas une base MantisBT"),
         ({"args": ["--table-prefix", "x`; DROP"]}, "--table-prefix"),
@@ -628,7 +710,8 @@ def test_sigkill_then_rerun(mantis_source, media) -> None:
     child.wait()
     assert Ticket.objects.count() < len(bugs(mantis_source))  # killed before the end
 
-    subprocess.run(command, cwd=root, env=env, capture_output=True, check=True)
+    finished = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
     numbers = sorted(Ticket.objects.values_list("number", flat=True))
     assert numbers == [int(b["id"]) for b in bugs(mantis_source)]
     marks = ids_of(mantis_source)

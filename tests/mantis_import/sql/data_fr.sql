@@ -20,7 +20,9 @@ INSERT INTO `mantis_user_table` (`id`, `username`, `realname`, `email`, `passwor
 (6, 'ldurand', 'Luc Durand', 'luc.durand@cabinet-durand.fr', '5f4dcc3b5aa765d61d8327deb882cf99', 1, 0, 40, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000006', 1795165200, 1780304400),
 (7, 'ancien', 'Ancien Compte', 'ancien@cabinet-durand.fr', '5f4dcc3b5aa765d61d8327deb882cf99', 0, 0, 25, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000007', 1795165200, 1780304400),
 (8, 'paul', 'Paul Conseil', 'paul@conseil-paul.fr', '5f4dcc3b5aa765d61d8327deb882cf99', 1, 0, 25, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000008', 1795165200, 1780304400),
-(9, 'marie2', '', '  Marie.Martin@Boulangerie-Martin.FR ', '5f4dcc3b5aa765d61d8327deb882cf99', 1, 0, 25, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000009', 1795165200, 1780304400);
+(9, 'marie2', '', '  Marie.Martin@Boulangerie-Martin.FR ', '5f4dcc3b5aa765d61d8327deb882cf99', 1, 0, 25, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000009', 1795165200, 1780304400),
+(10, 'cpetit', 'Claire Petit', 'claire.petit@atm-consulting.fr', '5f4dcc3b5aa765d61d8327deb882cf99', 1, 0, 25, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000010', 1795165200, 1780304400),
+(11, 'anonyme', '', '', '5f4dcc3b5aa765d61d8327deb882cf99', 1, 0, 25, 5, 0, 0, 'cookie0000000000000000000000000000000000000000000000000000000011', 1795165200, 1780304400);
 
 INSERT INTO `mantis_project_user_list_table` (`project_id`, `user_id`, `access_level`) VALUES
 (1, 4, 25),
@@ -30,12 +32,14 @@ INSERT INTO `mantis_project_user_list_table` (`project_id`, `user_id`, `access_l
 (1, 8, 25),
 (2, 8, 25),
 (1, 9, 25),
-(3, 2, 55);
+(3, 2, 55),
+(2, 10, 70),
+(1, 11, 25);
 
 INSERT INTO `mantis_bug_table` (`id`, `project_id`, `reporter_id`, `handler_id`, `duplicate_id`, `priority`, `severity`, `reproducibility`, `status`, `resolution`, `projection`, `eta`, `bug_text_id`, `os`, `os_build`, `platform`, `version`, `fixed_in_version`, `build`, `profile_id`, `view_state`, `summary`, `sponsorship_total`, `sticky`, `target_version`, `category_id`, `date_submitted`, `due_date`, `last_updated`) VALUES
 (101, 1, 4, 0, 0, 10, 10, 10, 10, 10, 10, 10, 101, '', '', '', '', '', '', 0, 10, 'Le site ne s''affiche plus', 0, 0, '', 2, 1788253200, 1, 1788339600),
 (102, 1, 5, 2, 0, 20, 20, 30, 20, 20, 10, 10, 102, '', '', '', '', '', '', 0, 10, 'Devis à mettre en ligne', 0, 0, '', 2, 1788426000, 1, 1788598800),
-(103, 1, 9, 0, 0, 30, 30, 50, 30, 30, 10, 10, 103, '', '', '', '', '', '', 0, 10, 'Bouton panier cassé �', 0, 0, '', 2, 1788858000, 1, 1788944400),
+(103, 1, 9, 4, 0, 30, 30, 50, 30, 30, 10, 10, 103, '', '', '', '', '', '', 0, 10, 'Bouton panier cassé �', 0, 0, '', 2, 1788858000, 1, 1788944400),
 (104, 1, 42, 0, 0, 40, 40, 70, 40, 40, 10, 10, 104, '', '', '', '', '', '', 0, 10, 'Ancienne demande d''un compte supprimé', 0, 0, '', 1, 1789030800, 1, 1789203600),
 (105, 2, 6, 3, 0, 50, 50, 90, 50, 50, 10, 10, 105, '', '', '', '', '', '', 0, 10, 'Export comptable en erreur', 0, 0, '', 3, 1789462800, 1, 1790845200),
 (106, 2, 7, 2, 0, 60, 60, 100, 80, 60, 10, 10, 106, '', '', '', '', '', '', 0, 10, 'Lettrage automatique', 0, 0, '', 3, 1790931600, 1, 1792486800),
@@ -67,7 +71,9 @@ INSERT INTO `mantis_bugnote_table` (`id`, `bug_id`, `reporter_id`, `bugnote_text
 (8, 109, 4, 8, 10, 0, '', 20, 1791709200, 1791709200),
 (9, 105, 6, 9, 10, 0, '', 0, 1789549200, 1789549200),
 (10, 110, 2, 10, 10, 0, '', 10, 1791799200, 1791799200),
-(11, 104, 42, 11, 10, 0, '', 0, 1789117200, 1789117200);
+(11, 104, 42, 11, 10, 0, '', 0, 1789117200, 1789117200),
+(12, 103, 11, 12, 10, 0, '', 0, 1788944400, 1788944400),
+(13, 105, 10, 13, 50, 0, '', 25, 1789635600, 1789635600);
 
 INSERT INTO `mantis_bugnote_text_table` (`id`, `note`) VALUES
 (1, 'Merci de regarder <script>alert(1)</script>'),
@@ -80,7 +86,9 @@ INSERT INTO `mantis_bugnote_text_table` (`id`, `note`) VALUES
 (8, 'Merci � !'),
 (9, 'Toujours en erreur.'),
 (10, 'Fait.'),
-(11, 'Relance.');
+(11, 'Relance.'),
+(12, 'Pareil chez moi.'),
+(13, 'Analyse faite par Claire.');
 
 INSERT INTO `mantis_bug_file_table` (`id`, `bug_id`, `title`, `description`, `diskfile`, `filename`, `folder`, `filesize`, `file_type`, `content`, `date_added`, `user_id`, `bugnote_id`) VALUES
 (1, 101, '', '', '', 'capture écran été.png', '', 173, 'image/png', X'89504e470d0a1a0a0000000d49484452000000400000003008020000002e29eb480000007449444154789cedd8310dc0201040d15e5315555509c8404e252003258860ea808486fc5cf2df721bf0731b317b3d323be907fc75ad719767df1de36dfb0e4fbf01036806d00ca0194033806600cd009a0134036806d0d207841f5b30036806d00ca0194033806600cd009a0134036806d0d2077c79b407d52259555d0000000049454e44ae426082', 1788256800, 4, 0),
