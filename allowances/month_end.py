@@ -247,12 +247,14 @@ def insert_rows(
     rows: list[tuple[Any, ...]],
     *,
     returning: bool = False,
+    convert: bool = True,
 ) -> list[int]:
     """INSERT plain tuples, many rows per statement: bulk_create without a model instance per
     row, which cost more than the database itself here (tens of thousands of rows a month end,
     hundreds of thousands for the MantisBT import). Values go through each field's
     get_db_prep_save, as the ORM would; no signal, no save(). With `returning`, the new rows'
-    primary keys, in the order of `rows` (PostgreSQL and SQLite 3.35+ keep it)."""
+    primary keys, in the order of `rows` (PostgreSQL and SQLite 3.35+ keep it). Without
+    `convert`, values go to the driver as they are (the caller knows they need nothing)."""
     if not rows:
         return []
     model_fields = [model._meta.get_field(name) for name in fields]
@@ -268,11 +270,14 @@ def insert_rows(
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_BATCH):
             batch = rows[start : start + INSERT_BATCH]
-            params = [
-                field.get_db_prep_save(value, connection)  # type: ignore[union-attr]
-                for row in batch
-                for field, value in zip(model_fields, row, strict=True)
-            ]
+            if convert:
+                params = [
+                    field.get_db_prep_save(value, connection)  # type: ignore[union-attr]
+                    for row in batch
+                    for field, value in zip(model_fields, row, strict=True)
+                ]
+            else:
+                params = [value for row in batch for value in row]
             values = ", ".join([placeholders] * len(batch))
             # Table and column names come from the models, every value is a parameter.
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}{suffix}", params)  # noqa: S608

@@ -29,7 +29,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
@@ -209,6 +209,7 @@ class Context:
     default_category: int
     files_written: list[str]
     new_bugs: list[int] = field(default_factory=list)  # created by this run
+    imported: dict[int, Ticket] | None = None  # by number, once the bugs' pass is done
 
 
 def run_import(
@@ -343,8 +344,16 @@ def _remember(rows: list[ImportedRow]) -> None:
     insert_rows(
         ImportedRow,
         REMEMBERED,
-        [(row.source, row.mantis_id, row.object_id, row.digest, now) for row in rows],
+        [(str(row.source), row.mantis_id, row.object_id, row.digest, now) for row in rows],
+        convert=_convert(),
     )
+
+
+def _convert() -> bool:
+    """Whether insert_rows must pass values through the fields: psycopg2 takes the ints,
+    texts, booleans and aware datetimes the import writes as they are (a third of the cost of
+    its biggest tables); SQLite needs Django's conversion of datetimes."""
+    return connection.vendor != "postgresql"
 
 
 def _update_digests(source: str, digests: dict[int, str]) -> None:
@@ -738,14 +747,26 @@ def _update_tickets(context: Context, changes: dict[int, tuple[dict[str, Any], s
 # -- notes ---------------------------------------------------------------------------------
 
 
-def _tickets_by_number(numbers: Iterable[int]) -> dict[int, Ticket]:
-    """Imported tickets by MantisBT bug id (their number), with what notes and files need."""
-    numbers = list(set(numbers))
+def _tickets_by_number(context: Context, numbers: Iterable[int]) -> dict[int, Ticket]:
+    """The imported tickets among these MantisBT bug ids (their numbers), with what notes,
+    files, history and monitors need. Read once, after the bugs' pass, for the whole run: a
+    ticket of such a number made in the portal is never among them, never written to."""
+    if context.imported is None:
+        imported = ImportedRow.objects.filter(source=Source.BUG).values("object_id")
+        context.imported = {
+            number: Ticket(
+                pk=pk,
+                number=number,
+                organisation_id=organisation,
+                reporter_id=reporter,
+                is_private=private,
+            )
+            for pk, number, organisation, reporter, private in Ticket.objects.filter(
+                pk__in=Subquery(imported)
+            ).values_list("pk", "number", "organisation_id", "reporter_id", "is_private")
+        }
     return {
-        ticket.number: ticket
-        for ticket in Ticket.objects.filter(number__in=numbers).only(
-            "pk", "number", "organisation_id", "reporter_id", "is_private"
-        )
+        number: context.imported[number] for number in set(numbers) if number in context.imported
     }
 
 
@@ -797,8 +818,8 @@ def _note_batch(context: Context, batch: list[dict[str, Any]]) -> None:
     table = context.report.table("bugnote")
     ids = [int(row["id"]) for row in batch]
     known = _known(Source.BUGNOTE, ids)
-    tickets = _tickets_by_number(int(row["bug_id"]) for row in batch)
-    imported_bugs = _imported_tickets(tickets)
+    tickets = _tickets_by_number(context, (int(row["bug_id"]) for row in batch))
+    imported_bugs = {ticket.pk for ticket in tickets.values()}
     created: list[tuple[int, Note, str, str | None]] = []
     updates: dict[int, tuple[dict[str, Any], str]] = {}
     touched: set[int] = set()
@@ -850,6 +871,7 @@ def _note_batch(context: Context, batch: list[dict[str, Any]]) -> None:
                 for _i, note, _d, _w in created
             ],
             returning=True,
+            convert=_convert(),
         )
         for (_i, note, _d, _w), pk in zip(created, pks, strict=True):
             note.pk = pk
@@ -905,16 +927,6 @@ def _note_batch(context: Context, batch: list[dict[str, Any]]) -> None:
         _recount_public_notes(touched)
 
 
-def _imported_tickets(tickets: dict[int, Ticket]) -> set[int]:
-    """The pks among `tickets` that came from MantisBT (a ticket of that number made in the
-    portal is never written to)."""
-    return set(
-        ImportedRow.objects.filter(
-            source=Source.BUG, object_id__in=[ticket.pk for ticket in tickets.values()]
-        ).values_list("object_id", flat=True)
-    )
-
-
 def _recount_public_notes(ticket_pks: set[int]) -> None:
     count = (
         Note.objects.filter(ticket=OuterRef("pk"), is_private=False)
@@ -952,8 +964,8 @@ def _file_batch(context: Context, batch: list[dict[str, Any]]) -> None:
     table = report.table("bug_file")
     ids = [int(row["id"]) for row in batch]
     known = _known(Source.FILE, ids)
-    tickets = _tickets_by_number(int(row["bug_id"]) for row in batch)
-    imported_bugs = _imported_tickets(tickets)
+    tickets = _tickets_by_number(context, (int(row["bug_id"]) for row in batch))
+    imported_bugs = {ticket.pk for ticket in tickets.values()}
     note_ids = [int(row["bugnote_id"]) for row in batch if row["bugnote_id"]]
     notes = {mid: pk for mid, (pk, _d) in _known(Source.BUGNOTE, note_ids).items()}
     wanted = []
@@ -1136,7 +1148,9 @@ def _history(context: Context) -> None:
     if not source.has("bug_history"):
         return
     seen = (
-        ImportedRow.objects.filter(source=Source.HISTORY).aggregate(last=Max("mantis_id"))["last"]
+        ImportedRow.objects.filter(source__in=[Source.HISTORY, Source.HISTORY_SEEN]).aggregate(
+            last=Max("mantis_id")
+        )["last"]
         or -1
     )
     context.report.table("bug_history")
@@ -1148,7 +1162,7 @@ def _history(context: Context) -> None:
         f"{columns} FROM {table} WHERE {{after}}", "id", BATCH_HISTORY, start=seen
     ):
         with transaction.atomic():
-            _history_batch(context, batch)
+            _history_batch(context, batch, per_row=False)
         _tick(bar, len(batch))
     _close(bar)
     if seen >= 0:
@@ -1165,20 +1179,23 @@ def _history(context: Context) -> None:
             )
             for offset in range(0, len(rows), BATCH_HISTORY):
                 with transaction.atomic():
-                    _history_batch(context, rows[offset : offset + BATCH_HISTORY])
+                    _history_batch(context, rows[offset : offset + BATCH_HISTORY], per_row=True)
 
 
 def _user_names(pks: Iterable[int]) -> dict[int, str]:
     return {user.pk: str(user) for user in User.objects.filter(pk__in=set(pks))}
 
 
-def _history_batch(context: Context, batch: list[dict[str, Any]]) -> None:
+def _history_batch(context: Context, batch: list[dict[str, Any]], *, per_row: bool) -> None:
+    """`per_row`: remember each row (the earlier rows of a ticket new in this run, below what
+    was seen before); otherwise the batch is rows never seen, in id order, and one marker of its
+    last id, written with it, says how far the import went."""
     source, report = context.source, context.report
     table = report.table("bug_history")
     ids = [int(row["id"]) for row in batch]
-    known = _known(Source.HISTORY, ids)
-    tickets = _tickets_by_number(int(row["bug_id"]) for row in batch)
-    imported_bugs = _imported_tickets(tickets)
+    known = _known(Source.HISTORY, ids) if per_row else {}
+    tickets = _tickets_by_number(context, (int(row["bug_id"]) for row in batch))
+    imported_bugs = {ticket.pk for ticket in tickets.values()}
     # The privacy of the notes the rows name (« note added »), read from MantisBT.
     note_ids = {
         int(row["old_value"])
@@ -1235,10 +1252,16 @@ def _history_batch(context: Context, batch: list[dict[str, Any]]) -> None:
             (e.ticket_id, e.actor_id, e.created_at, e.field, e.old_value, e.new_value)
             for _i, e in entries
         ],
-        returning=True,
+        returning=per_row,
+        convert=_convert(),
     )
-    for (history_id, _entry), pk in zip(entries, pks, strict=True):
-        remembered.append(ImportedRow(source=Source.HISTORY, mantis_id=history_id, object_id=pk))
+    if per_row:
+        for (history_id, _entry), pk in zip(entries, pks, strict=True):
+            remembered.append(
+                ImportedRow(source=Source.HISTORY, mantis_id=history_id, object_id=pk)
+            )
+    elif ids:
+        remembered.append(ImportedRow(source=Source.HISTORY_SEEN, mantis_id=max(ids), object_id=0))
     table.created += len(entries)
     _remember(remembered)
 
@@ -1325,8 +1348,8 @@ def _monitors(context: Context) -> None:
         chunk = rows[start : start + 5000]
         keys = [int(row["bug_id"]) * 2**32 + int(row["user_id"]) for row in chunk]
         known = _known(Source.MONITOR, keys)
-        tickets = _tickets_by_number(int(row["bug_id"]) for row in chunk)
-        imported_bugs = _imported_tickets(tickets)
+        tickets = _tickets_by_number(context, (int(row["bug_id"]) for row in chunk))
+        imported_bugs = {ticket.pk for ticket in tickets.values()}
         followers, remembered = [], []
         for key, row in zip(keys, chunk, strict=True):
             table.read += 1
@@ -1387,11 +1410,14 @@ def _relationships(context: Context) -> None:
     bar = context.progress("bug_relationship", len(rows))
     known = _known(Source.RELATIONSHIP, [int(row["id"]) for row in rows])
     tickets = _tickets_by_number(
-        number
-        for row in rows
-        for number in (int(row["source_bug_id"]), int(row["destination_bug_id"]))
+        context,
+        [
+            number
+            for row in rows
+            for number in (int(row["source_bug_id"]), int(row["destination_bug_id"]))
+        ],
     )
-    imported_bugs = _imported_tickets(tickets)
+    imported_bugs = {ticket.pk for ticket in tickets.values()}
     links = []
     for row in rows:
         rid = int(row["id"])

@@ -18,6 +18,8 @@ class Source(models.TextChoices):
     BUGNOTE = "bugnote", "bugnote"
     FILE = "bug_file", "bug_file"
     HISTORY = "bug_history", "bug_history"
+    # How far the history was read: one row per batch, its last id (mantis.importer._history).
+    HISTORY_SEEN = "bug_history_seen", "bug_history (lu jusqu'à)"
     MONITOR = "bug_monitor", "bug_monitor"
     RELATIONSHIP = "bug_relationship", "bug_relationship"
     BALANCE = "balance", "balance"
