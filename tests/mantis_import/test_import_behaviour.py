@@ -730,3 +730,33 @@ def test_sigkill_then_rerun(mantis_source, media) -> None:
     )
     again = subprocess.run(command, cwd=root, env=env, capture_output=True, check=True, text=True)
     assert "Total : 0 créées, 0 mises à jour." in again.stdout
+
+
+def test_a_rerun_applies_privacy_changes_and_refreshes_the_pages(
+    mantis_source, media, client
+) -> None:
+    run(mantis_source)
+    marie = User.objects.get(email="marie.martin@boulangerie-martin.fr")
+    marie.is_active = True
+    marie.save()
+    client.force_login(marie)
+    assert "0000102" in text(client.get("/tickets/"))
+    found = text(client.get("/tickets/", {"q": "blanche"}))  # the search index has the import
+    assert "0000101" in found
+    assert Ticket.objects.get(number=101).public_note_count == 2
+
+    # In MantisBT: bug 102 made private, the private note of 101 made public, 103 renamed.
+    mantis_source.execute(
+        "UPDATE {bug} SET view_state = 50, last_updated = last_updated + 60 WHERE id = 102;"
+        "UPDATE {bugnote} SET view_state = 10, last_modified = last_modified + 60 WHERE id = 3;"
+        "UPDATE {bug} SET summary = 'Panier réparé ?', last_updated = last_updated + 60 "
+        "WHERE id = 103;"
+    )
+    run(mantis_source)
+    assert Ticket.objects.get(number=102).is_private
+    assert Ticket.objects.get(number=101).public_note_count == 3
+    listing = text(client.get("/tickets/"))
+    assert "0000102" not in listing
+    assert "Panier réparé ?" in listing
+    assert client.get(Ticket.objects.get(number=102).get_absolute_url()).status_code == 404
+    assert "Kangourou" in text(client.get(Ticket.objects.get(number=101).get_absolute_url()))
