@@ -30,7 +30,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Max, Model, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
@@ -310,16 +310,14 @@ def _run(context: Context) -> None:
         _organisations(context)
         _categories(context)
         _users(context)
-    _bugs(context)
-    _notes(context)
-    _files(context)
-    _history(context)
-    _monitors(context)
-    _relationships(context)
+    for one_pass in (_bugs, _notes, _files, _history, _monitors, _relationships):
+        one_pass(context)
+        _analyze(ImportedRow)
     _balances(context)
     _counted(context)
     if not context.dry_run:
         _set_counter()
+        _analyze(Ticket, Note, HistoryEntry, Attachment, Follower, TicketLink)
         pagecache.invalidate(everyone=True)
 
 
@@ -347,6 +345,18 @@ def _remember(rows: list[ImportedRow]) -> None:
         [(str(row.source), row.mantis_id, row.object_id, row.digest, now) for row in rows],
         convert=_convert(),
     )
+
+
+def _analyze(*models: type[Model]) -> None:
+    """Fresh planner statistics after each pass (PostgreSQL). Without them, the next pass's
+    lookups in the ImportedRow table just filled are planned for an empty table: an index read
+    on `source` alone, then a filter on every row of that source (135 ms a batch of 1,000 notes
+    at 250,000, 5 ms once analysed), in this run and in the next one until autovacuum passes."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _convert() -> bool:
