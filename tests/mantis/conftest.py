@@ -84,25 +84,42 @@ def renamed(sql: str, prefix: str, suffix: str) -> str:
     return re.sub(r"`mantis_(\w+?)_table`", lambda m: f"`{prefix}{m.group(1)}{suffix}`", sql)
 
 
-def _create(
-    tmp_path: Path, scripts: list[str], *, prefix: str = "mantis_", suffix: str = "_table"
+def create_source(
+    tmp_path: Path,
+    scripts: list[Path],
+    files: Path,
+    *,
+    kind: type[MantisDatabase] = MantisDatabase,
+    name_prefix: str = "mantis_t_",
+    prefix: str = "mantis_",
+    suffix: str = "_table",
 ) -> MantisDatabase:
-    name = f"mantis_t_{uuid.uuid4().hex[:12]}"
-    files = tmp_path / "mantis-upload"
-    shutil.copytree(HERE / "files", files)
+    """A new MariaDB database loaded with `scripts` (table names given `prefix` and
+    `suffix`), and a copy of `files`, MantisBT's old upload folder, for --files-dir."""
+    name = f"{name_prefix}{uuid.uuid4().hex[:12]}"
+    upload = tmp_path / "mantis-upload"
+    shutil.copytree(files, upload)
     server = _connect()
     try:
         with server.cursor() as cursor:
             cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
     finally:
         server.close()
-    source = MantisDatabase(name, files, prefix, suffix)
+    source = kind(name, upload, prefix, suffix)
     for script in scripts:
-        source.execute(renamed((SQL / script).read_text(encoding="utf-8"), prefix, suffix))
+        MantisDatabase.execute(source, renamed(script.read_text(encoding="utf-8"), prefix, suffix))
     return source
 
 
-def _drop(source: MantisDatabase) -> None:
+def _create(
+    tmp_path: Path, scripts: list[str], *, prefix: str = "mantis_", suffix: str = "_table"
+) -> MantisDatabase:
+    return create_source(
+        tmp_path, [SQL / script for script in scripts], HERE / "files", prefix=prefix, suffix=suffix
+    )
+
+
+def drop_source(source: MantisDatabase) -> None:
     server = _connect()
     try:
         with server.cursor() as cursor:
@@ -116,7 +133,7 @@ def mantis_source(tmp_path: Path) -> Iterator[MantisDatabase]:
     """MantisBT 2.28 (schema 213) with the French data set."""
     source = _create(tmp_path, ["schema_2x.sql", "data_fr.sql"])
     yield source
-    _drop(source)
+    drop_source(source)
 
 
 @pytest.fixture
@@ -124,7 +141,7 @@ def mantis_source_renamed(tmp_path: Path) -> Iterator[MantisDatabase]:
     """The same, installed with `$g_db_table_prefix = 'mbt'` and no suffix."""
     source = _create(tmp_path, ["schema_2x.sql", "data_fr.sql"], prefix="mbt_", suffix="")
     yield source
-    _drop(source)
+    drop_source(source)
 
 
 @pytest.fixture
@@ -132,7 +149,7 @@ def mantis_source_12x(tmp_path: Path) -> Iterator[MantisDatabase]:
     """MantisBT 1.2.20 (schema 183: MyISAM, no bugnote_id on files) with a small data set."""
     source = _create(tmp_path, ["schema_12x.sql", "data_12x.sql"])
     yield source
-    _drop(source)
+    drop_source(source)
 
 
 @pytest.fixture
