@@ -26,7 +26,7 @@ from tests.mantis.conftest import (  # noqa: F401
     SQL,
     MantisDatabase,
     _connect,
-    _drop,
+    drop_source,
     mantis_source,
     media,
 )
@@ -195,7 +195,7 @@ def small_mantis() -> Any:
         source.execute(SMALL_DATA_SET)
         yield source
     finally:
-        _drop(source)
+        drop_source(source)
 
 
 def test_the_data_set_holds_the_words_checked() -> None:
