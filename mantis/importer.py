@@ -138,10 +138,6 @@ BATCH_FILES = 100
 BATCH_HISTORY = 5000
 
 
-class ImportError_(Exception):
-    pass
-
-
 class _DryRun(Exception):
     pass
 
@@ -207,7 +203,6 @@ class Context:
     user_pk: dict[int, int]  # MantisBT user id → our user pk
     category_pk: dict[int, int]  # MantisBT category id → our category pk
     default_category: int
-    files_written: list[str]
     new_bugs: list[int] = field(default_factory=list)  # created by this run
     imported: dict[int, Ticket] | None = None  # by number, once the bugs' pass is done
 
@@ -244,7 +239,6 @@ def run_import(
             user_pk={},
             category_pk={},
             default_category=0,
-            files_written=[],
         )
         try:
             with transaction.atomic() if dry_run else _nothing():
@@ -1522,7 +1516,7 @@ def _balances(context: Context) -> None:
                 table.unchanged += 1
                 continue
             # A newer file on cut-over day: the difference, as a correction the ledger shows.
-            previous = _balance_values(known[pk][1], pk)
+            previous = _balance_values(pk)
             if previous is not None and previous[0] != balance.monthly:
                 AllowanceRevision.objects.create(
                     organisation_id=pk,
@@ -1542,14 +1536,10 @@ def _balances(context: Context) -> None:
             ImportedRow.objects.filter(source=Source.BALANCE, mantis_id=pk).update(
                 digest=row_digest
             )
-            _BALANCE_VALUES[row_digest] = values
             table.updated += 1
 
 
-_BALANCE_VALUES: dict[str, tuple[int, int, str]] = {}
-
-
-def _balance_values(row_digest: str, organisation: int) -> tuple[int, int] | None:
+def _balance_values(organisation: int) -> tuple[int, int] | None:
     """The monthly allowance and balance an earlier run took over: the latest revision made by
     the import, and the sum of its adjustments."""
     revision = (
