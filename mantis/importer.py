@@ -311,7 +311,6 @@ def _run(context: Context) -> None:
     _counted(context)
     if not context.dry_run:
         _set_counter()
-        _analyze(Ticket, Note, HistoryEntry, Attachment, Follower, TicketLink)
         pagecache.invalidate(everyone=True)
 
 
