@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import psycopg2
@@ -452,7 +452,7 @@ def credit(organisation: Organisation, year: int, month: int) -> None:
     LedgerEntry.objects.create(
         organisation=organisation,
         kind=Kind.CREDIT,
-        period=datetime(year, month, 1).date(),
+        period=date(year, month, 1),
         minutes=600,
     )
 

@@ -20,8 +20,11 @@ from allowances.periods import (
     previous_period,
 )
 
+# Hypothesis takes naive bounds and makes each instant aware with `timezones`.
 instants = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    min_value=datetime(2000, 1, 1),  # noqa: DTZ001
+    max_value=datetime(2100, 1, 1),  # noqa: DTZ001
+    timezones=st.just(UTC),
 )
 months = st.builds(date, st.integers(2000, 2100), st.integers(1, 12), st.just(1))
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -18,7 +18,7 @@ def parse_since(value: str) -> datetime:
     """The start of that day, Paris time (TIME_ZONE): 2026-03-01 or 01/03/2026."""
     for fmt in DATE_FORMATS:
         try:
-            day: date = datetime.strptime(value.strip(), fmt).date()
+            day: date = datetime.strptime(value.strip(), fmt).replace(tzinfo=UTC).date()
         except ValueError:
             continue
         return timezone.make_aware(datetime.combine(day, time.min))
