@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import HistoryEntry, Ticket
-from .workflow import WorkflowError
+from .workflow import WorkflowError, lock_current
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -69,13 +69,8 @@ def ticket_update_details(
     unknown = set(changes) - set(DETAIL_FIELDS)
     if unknown:
         raise ValueError(f"Not editable here: {sorted(unknown)}")
-    pk = ticket if isinstance(ticket, int) else ticket.pk
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=pk)
-        if expected_version is not None and locked.version != expected_version:
-            raise WorkflowError(
-                _("Le ticket a été modifié entre-temps par quelqu'un d'autre : rechargez-le.")
-            )
+        locked = lock_current(ticket, expected_version=expected_version)
         if locked.is_closed:
             raise WorkflowError(_("Un ticket fermé ne se modifie plus."))
         changed: list[str] = []

@@ -88,6 +88,19 @@ def _lock(ticket: Ticket | int) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=pk)
 
 
+def lock_current(ticket: Ticket | int, *, expected_version: int | None) -> Ticket:
+    """Lock the ticket's row and refuse a change based on an older page (optimistic locking).
+
+    `expected_version` is the version the page showed; None skips the check (commands, tasks).
+    """
+    locked = _lock(ticket)
+    if expected_version is not None and locked.version != expected_version:
+        raise WorkflowError(
+            _("Le ticket a été modifié entre-temps par quelqu'un d'autre : rechargez-le.")
+        )
+    return locked
+
+
 def _apply_state(locked: Ticket, to: str, by: User | None) -> TicketEvent:
     """Set the state (guard already passed), its dates and history; returns the event to publish.
 
@@ -125,11 +138,7 @@ def ticket_change_state(
 ) -> Ticket:
     """Move a ticket to `to`, or raise WorkflowError saying why not."""
     with transaction.atomic():
-        locked = _lock(ticket)
-        if expected_version is not None and locked.version != expected_version:
-            raise WorkflowError(
-                _("Le ticket a été modifié entre-temps par quelqu'un d'autre : rechargez-le.")
-            )
+        locked = lock_current(ticket, expected_version=expected_version)
         actor = actor_kind(by)
         if not is_allowed(locked.state, to, actor):
             raise WorkflowError(
@@ -152,11 +161,7 @@ def ticket_assign(
     if handler is not None and not handler.is_staff:
         raise WorkflowError(_("Le responsable doit être un membre de l'équipe ATM."))
     with transaction.atomic():
-        locked = _lock(ticket)
-        if expected_version is not None and locked.version != expected_version:
-            raise WorkflowError(
-                _("Le ticket a été modifié entre-temps par quelqu'un d'autre : rechargez-le.")
-            )
+        locked = lock_current(ticket, expected_version=expected_version)
         if locked.is_closed:
             raise WorkflowError(_("Un ticket fermé ne se modifie plus."))
         if handler is None and locked.state == State.ASSIGNED:
