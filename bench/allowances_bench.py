@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.databases import recreate_postgres  # noqa: E402 - after the path fix above
+
 DATABASE = "atm_bench_allow"
 SERVER = "postgres://postgres@127.0.0.1:5432"
 BROKER = "redis://127.0.0.1:6379/3"
@@ -65,22 +67,6 @@ def setup_django() -> None:
 
 
 # --- Building the data set -------------------------------------------------------------------
-
-
-def recreate_database() -> None:
-    import psycopg2
-
-    assert DATABASE.startswith("atm_bench_allow")
-    admin = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1", port=5432)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-            [DATABASE],
-        )
-        cursor.execute(f'DROP DATABASE IF EXISTS "{DATABASE}"')
-        cursor.execute(f'CREATE DATABASE "{DATABASE}"')
-    admin.close()
 
 
 def month_start(period: date) -> datetime:
@@ -132,11 +118,12 @@ def build(organisations: int, tickets: int, notes: int) -> dict[str, Any]:
         user_columns = [
             "id", "password", "is_superuser", "email", "first_name", "last_name", "is_staff",
             "is_active", "date_joined", "language", "organisation_id", "follow_all_tickets",
+            "awaiting_invitation",
         ]  # fmt: skip
         staff_id = 1
         users: list[tuple[Any, ...]] = [
             (staff_id, password, False, "tech@atm-consulting.fr", "Tom", "Tech", True, True,
-             now, "fr", None, False)
+             now, "fr", None, False, False)
         ]  # fmt: skip
         reporters: dict[int, int] = {}
         next_user = 2
@@ -144,7 +131,7 @@ def build(organisations: int, tickets: int, notes: int) -> dict[str, Any]:
             for k in range(2):  # two client users each: both get the statement
                 users.append(
                     (next_user, password, False, f"client{k}@org{org}.example", "Client", str(k),
-                     False, True, now, "fr", org, False)
+                     False, True, now, "fr", org, False, False)
                 )  # fmt: skip
                 reporters.setdefault(org, next_user)
                 next_user += 1
@@ -179,7 +166,7 @@ def build(organisations: int, tickets: int, notes: int) -> dict[str, Any]:
             ticket_rows.append(
                 (number, number, org, reporters[org], staff_id, category, 70, 50, 30,
                  f"Ticket {number}", "Description", "", "", "resolved", created, resolved,
-                 resolved, None, 3, 4)
+                 resolved, None, 3, 4, 10, False)
             )  # fmt: skip
         copy(
             cursor,
@@ -189,6 +176,7 @@ def build(organisations: int, tickets: int, notes: int) -> dict[str, Any]:
                 "reproducibility", "impact", "priority", "summary", "description",
                 "steps_to_reproduce", "additional_information", "state", "created_at",
                 "updated_at", "resolved_at", "closed_at", "public_note_count", "version",
+                "resolution", "is_private",
             ],
             ticket_rows,
         )  # fmt: skip
@@ -342,7 +330,7 @@ def main() -> None:
 
     print(f"Building {DATABASE}: {args.organisations} organisations, {args.tickets} resolved "
           f"tickets, {args.notes} notes…", flush=True)  # fmt: skip
-    recreate_database()
+    recreate_postgres(DATABASE, prefix="atm_bench_allow")
     # Each step in a child process: the launcher stays small, and a run's memory is its own.
     facts = run_child(
         "--child=build",

@@ -41,6 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.databases import recreate_postgres  # noqa: E402 - after the path fix above
+
 DATABASE = "atm_bench_mantis"
 SERVER = "postgres://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/4"
@@ -142,22 +144,6 @@ def source_counts(source: str, files_dir: Path) -> dict[str, int]:
 
 
 # --- The target ---------------------------------------------------------------------------------
-
-
-def recreate_database() -> None:
-    import psycopg2
-
-    assert DATABASE.startswith("atm_bench_mantis")
-    admin = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1", port=5432)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-            [DATABASE],
-        )
-        cursor.execute(f'DROP DATABASE IF EXISTS "{DATABASE}"')
-        cursor.execute(f'CREATE DATABASE "{DATABASE}"')
-    admin.close()
 
 
 def recreate_media() -> None:
@@ -361,7 +347,7 @@ def main() -> None:
     log("  " + ", ".join(f"{table} {count:,}" for table, count in source.items()))
 
     started = time.perf_counter()
-    recreate_database()
+    recreate_postgres(DATABASE, prefix="atm_bench_mantis")
     recreate_media()
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
