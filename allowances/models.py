@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from atm_support.db import AppendOnly
 from notifications.models import Status
 from tickets.limits import ERROR_MAX, MEMO_MAX, length_check, limited_text
-from tickets.models import AppendOnly
 
 FIRST_DAY = models.Q(period__day=1)
 

@@ -30,13 +30,13 @@ import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Model, Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from accounts.models import Organisation
+from atm_support.db import insert_rows
 from tickets.models import Note, State, Ticket
 from tickets.workflow import Actor, is_allowed, tickets_close_resolved
 
@@ -236,54 +236,6 @@ def _close_one(
         month.credit,
     )
     return month
-
-
-INSERT_BATCH = 1000  # rows per INSERT: under SQLite's and PostgreSQL's parameter limits
-
-
-def insert_rows(
-    model: type[Model],
-    fields: list[str],
-    rows: list[tuple[Any, ...]],
-    *,
-    returning: bool = False,
-    convert: bool = True,
-) -> list[int]:
-    """INSERT plain tuples, many rows per statement: bulk_create without a model instance per
-    row, which cost more than the database itself here (tens of thousands of rows a month end,
-    hundreds of thousands for the MantisBT import). Values go through each field's
-    get_db_prep_save, as the ORM would; no signal, no save(). With `returning`, the new rows'
-    primary keys, in the order of `rows` (PostgreSQL and SQLite 3.35+ keep it). Without
-    `convert`, values go to the driver as they are (the caller knows they need nothing)."""
-    if not rows:
-        return []
-    model_fields = [model._meta.get_field(name) for name in fields]
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(
-        connection.ops.quote_name(str(f.column))  # type: ignore[union-attr]
-        for f in model_fields
-    )
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    pk_column = str(model._meta.pk.column) if model._meta.pk else "id"
-    suffix = f" RETURNING {connection.ops.quote_name(pk_column)}" if returning else ""
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), INSERT_BATCH):
-            batch = rows[start : start + INSERT_BATCH]
-            if convert:
-                params = [
-                    field.get_db_prep_save(value, connection)  # type: ignore[union-attr]
-                    for row in batch
-                    for field, value in zip(model_fields, row, strict=True)
-                ]
-            else:
-                params = [value for row in batch for value in row]
-            values = ", ".join([placeholders] * len(batch))
-            # Table and column names come from the models, every value is a parameter.
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}{suffix}", params)  # noqa: S608
-            if returning:
-                ids.extend(int(row[0]) for row in cursor.fetchall())
-    return ids
 
 
 def _asynchronous_commit() -> None:

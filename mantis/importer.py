@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from allowances.models import AllowanceRevision, Kind, LedgerEntry
-from allowances.month_end import insert_rows
+from atm_support.db import insert_rows
 from tickets import pagecache
 from tickets.attachments import ALLOWED_TYPES, IMAGE_TYPES, _sniff, _thumbnail, safe_name
 from tickets.limits import ADDITIONAL_INFORMATION_MAX, DESCRIPTION_MAX, NOTE_MAX, STEPS_MAX

@@ -12,6 +12,8 @@ from django.utils.encoding import force_str
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from atm_support.db import AppendOnly
+
 from .limits import (
     ADDITIONAL_INFORMATION_MAX,
     DESCRIPTION_MAX,
@@ -369,25 +371,6 @@ class Attachment(models.Model):
     @property
     def is_image(self) -> bool:
         return bool(self.thumbnail)
-
-
-class AppendOnlyError(Exception):
-    pass
-
-
-class AppendOnly(models.Model):
-    """A row written once, never changed nor deleted (the ticket history, the hour ledger)."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise AppendOnlyError(f"{self._meta.verbose_name} : une ligne écrite ne change plus.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError(f"{self._meta.verbose_name} : une ligne écrite ne se supprime pas.")
 
 
 class HistoryEntry(AppendOnly):

@@ -33,9 +33,10 @@ from allowances.models import (
 from allowances.month_end import close_month
 from allowances.periods import next_period, period_of, period_start
 from allowances.selectors import months, statement
+from atm_support.db import AppendOnlyError
 from tests.allowances.conftest import month, paris, resolved_ticket
 from tests.factories import ClientFactory, OrganisationFactory
-from tickets.models import AppendOnlyError, Ticket
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 

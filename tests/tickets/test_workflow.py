@@ -6,9 +6,10 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from atm_support.db import AppendOnlyError
 from tests.factories import CategoryFactory, ClientFactory, make_ticket
 from tickets.events import EventKind, TicketEvent, ticket_event
-from tickets.models import AppendOnlyError, HistoryEntry, State, Ticket
+from tickets.models import HistoryEntry, State, Ticket
 from tickets.services import ticket_create
 from tickets.workflow import (
     Actor,
