@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -541,11 +542,11 @@ def _bugs(context: Context) -> None:
         f"b.date_submitted, b.last_updated FROM {source.table('bug')} b "
         f"WHERE b.project_id IN ({marks}) AND {{after}}"
     )
-    for batch in source.batches(select, "b.id", context.batch_size, projects):
-        with transaction.atomic():
-            _bug_batch(context, batch)
-        _tick(bar, len(batch))
-    _close(bar)
+    _each_batch(
+        bar,
+        source.batches(select, "b.id", context.batch_size, projects),
+        partial(_bug_batch, context),
+    )
 
 
 def _bug_values(context: Context, row: dict[str, Any], dates: dict[int, int]) -> dict[str, Any]:
@@ -794,11 +795,7 @@ def _notes(context: Context) -> None:
         f"n.last_modified, b.project_id FROM {source.table('bugnote')} n "
         f"LEFT JOIN {source.table('bug')} b ON b.id = n.bug_id WHERE {{after}}"
     )
-    for batch in source.batches(select, "n.id", BATCH_NOTES):
-        with transaction.atomic():
-            _note_batch(context, batch)
-        _tick(bar, len(batch))
-    _close(bar)
+    _each_batch(bar, source.batches(select, "n.id", BATCH_NOTES), partial(_note_batch, context))
 
 
 def _note_texts(context: Context, note_ids: list[int]) -> dict[int, str]:
@@ -955,11 +952,7 @@ def _files(context: Context) -> None:
         f"f.date_added, f.user_id, {note_column}, LENGTH(f.content) AS content_length "
         f"FROM {source.table('bug_file')} f WHERE {{after}}"
     )
-    for batch in source.batches(select, "f.id", BATCH_FILES):
-        with transaction.atomic():
-            _file_batch(context, batch)
-        _tick(bar, len(batch))
-    _close(bar)
+    _each_batch(bar, source.batches(select, "f.id", BATCH_FILES), partial(_file_batch, context))
 
 
 def _file_batch(context: Context, batch: list[dict[str, Any]]) -> None:
@@ -1161,13 +1154,11 @@ def _history(context: Context) -> None:
     table = source.table("bug_history")
     remaining = source.count("bug_history", "WHERE id > %s", (seen,))
     bar = context.progress("bug_history", remaining)
-    for batch in source.batches(
-        f"{columns} FROM {table} WHERE {{after}}", "id", BATCH_HISTORY, start=seen
-    ):
-        with transaction.atomic():
-            _history_batch(context, batch, per_row=False)
-        _tick(bar, len(batch))
-    _close(bar)
+    _each_batch(
+        bar,
+        source.batches(f"{columns} FROM {table} WHERE {{after}}", "id", BATCH_HISTORY, start=seen),
+        partial(_history_batch, context, per_row=False),
+    )
     if seen >= 0:
         context.report.notes.append(
             f"bug_history : les lignes jusqu'au n° {seen}, vues par un import précédent, ne "
@@ -1579,6 +1570,18 @@ def _set_counter() -> None:
 
 
 # -- progress ------------------------------------------------------------------------------
+
+
+def _each_batch(
+    bar: Any, batches: Iterable[list[dict[str, Any]]], write: Callable[[list[dict[str, Any]]], None]
+) -> None:
+    """Write each batch in one transaction (its rows and their ImportedRow rows: a killed run
+    leaves whole batches), then count it on the table's progress bar."""
+    for batch in batches:
+        with transaction.atomic():
+            write(batch)
+        _tick(bar, len(batch))
+    _close(bar)
 
 
 def _tick(bar: Any, count: int) -> None:
