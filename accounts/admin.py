@@ -314,8 +314,8 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     def hours(self, obj: Organisation) -> SafeString | str:
         if not obj.pk:
             return "—"
-        from allowances.formatting import format_minutes
         from allowances.ledger import balance_of
+        from atm_support.minutes import format_minutes
 
         return format_html(
             '{} — <a href="{}">{}</a>',

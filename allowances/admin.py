@@ -19,12 +19,13 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.access import is_staff
 from accounts.models import Organisation
+from atm_support.minutes import format_minutes
 
 from . import selectors
 from . import urls as _urls  # noqa: F401  (registers the `period` converter the URLs below use)
 from .alerts import level_for
-from .formatting import format_minutes
 from .forms import AdjustmentForm, RevisionForm
 from .ledger import AllowanceError, adjustment_create, revision_create
 from .mails import enqueue
@@ -39,11 +40,6 @@ from .models import (
 from .pdf import render_statement_pdf, statement_context
 from .periods import current_period, format_period
 from .views import pdf_response
-
-
-def is_staff(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(user.is_active and user.is_staff)
 
 
 class StaffReadOnly:

@@ -18,9 +18,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
+from atm_support.minutes import format_minutes
 
 from . import alerts
-from .formatting import format_minutes
 from .models import AllowanceRevision, Kind, LedgerEntry
 from .periods import current_period, period_label
 

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 
 from accounts.access import client_required
 from accounts.models import User
+from atm_support.minutes import decimal_hours
 
 from . import selectors
-from .formatting import decimal_hours
 from .models import Kind, StatementOptOut
 from .pdf import render_statement_pdf, statement_filename
 from .periods import current_period, format_period, period_label

@@ -40,8 +40,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.access import is_staff
 from accounts.models import User
 from atm_support.middleware import accepts_uploads
+from atm_support.minutes import format_minutes
 
 from .admin_forms import NewNoteForm, QuestionForm, ResolveForm, TicketAdminForm
 from .attachments import attachments_store
@@ -58,21 +60,6 @@ MAX_LISTED = 20
 
 # The workflow's refusal of a save, kept for the second pass that shows it (see changeform_view).
 _refusals: weakref.WeakKeyDictionary[HttpRequest, str] = weakref.WeakKeyDictionary()
-
-
-def format_minutes(minutes: int) -> str:
-    """75 → « 1 h 15 », 40 → « 40 min », 0 → « — »."""
-    if not minutes:
-        return "—"
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return f"{rest} min"
-    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
-
-
-def is_staff(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(user.is_active and user.is_staff)
 
 
 def staff(request: HttpRequest) -> User:
@@ -343,7 +330,7 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
 
     @admin.display(description=_("temps passé"))
     def time_spent(self, obj: Ticket) -> str:
-        return format_minutes(getattr(obj, "minutes_total", 0))
+        return format_minutes(getattr(obj, "minutes_total", 0), time_spent=True)
 
     # --- actions: each ticket through the workflow, refusals listed with their reason -------
 
@@ -567,7 +554,7 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
 
     @admin.display(description=_("temps passé (toutes notes)"))
     def time_spent_total(self, obj: Ticket) -> str:
-        return format_minutes(getattr(obj, "minutes_total", 0))
+        return format_minutes(getattr(obj, "minutes_total", 0), time_spent=True)
 
     @admin.display(description=_("destinataires des e-mails"))
     def followers_shown(self, obj: Ticket) -> str:

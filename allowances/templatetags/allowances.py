@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import template
 
-from ..formatting import format_minutes
+from atm_support.minutes import format_minutes
 
 register = template.Library()
 

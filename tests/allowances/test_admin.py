@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from allowances.formatting import MINUS
 from allowances.ledger import adjustment_create, revision_create
 from allowances.models import AllowanceMail, AllowanceRevision, Kind, LedgerEntry, MailStatus
 from allowances.periods import current_period, format_period, next_period
+from atm_support.minutes import MINUS
 from tests.factories import ClientFactory, OrganisationFactory, StaffFactory
 from tests.utils import text
 

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from allowances.formatting import MINUS
 from allowances.ledger import adjustment_create, revision_create
 from allowances.mails import deliver
 from allowances.models import AllowanceMail, MailKind, MailStatus, StatementOptOut
 from allowances.month_end import close_month
 from allowances.tasks import send_allowance_mails, sweep_allowance_mails
+from atm_support.minutes import MINUS
 from notifications.delivery import Outcome
 from tests.allowances.conftest import month, paris, resolved_ticket
 from tests.conftest import SMTPSink

@@ -11,11 +11,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from allowances.formatting import MINUS
 from allowances.ledger import adjustment_create, revision_create
 from allowances.models import Kind, LedgerEntry, StatementOptOut
 from allowances.month_end import close_month
 from allowances.periods import current_period, format_period, previous_period
+from atm_support.minutes import MINUS
 from tests.allowances.conftest import paris, resolved_ticket
 from tests.factories import ClientFactory, StaffFactory
 from tests.utils import text

@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from allowances.formatting import MINUS
 from allowances.ledger import adjustment_create, revision_create
 from allowances.models import Kind, LedgerEntry
 from allowances.month_end import close_month
 from allowances.periods import current_period, format_period, period_label, previous_period
+from atm_support.minutes import MINUS
 from tests.allowances.conftest import paris, resolved_ticket
 from tests.factories import PASSWORD, ClientFactory, OrganisationFactory
 

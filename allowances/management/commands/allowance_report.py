@@ -5,9 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from allowances.formatting import format_minutes
 from allowances.periods import PeriodError, format_period, parse_period
 from allowances.report import ReportRow, allowance_report
+from atm_support.minutes import format_minutes
 
 COLUMNS = (
     "organisation",

@@ -4,9 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from allowances.formatting import format_minutes
 from allowances.month_end import MonthEndError, OrganisationMonth, close_month
 from allowances.periods import PeriodError, format_period, parse_period
+from atm_support.minutes import format_minutes
 
 
 class Command(BaseCommand):
