@@ -10,10 +10,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import format_number
+from accounts.models import User
+from tickets.admin import ticket_display
+from tickets.models import Follower, Ticket, format_number
 
 from .models import Notification, Status
 from .outbox import requeue
+from .selectors import TicketFacts, recipients_for
 
 STATUS_COLOURS = {
     Status.QUEUED: "#52606d",
@@ -112,3 +115,26 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- the admin's ticket page: who its mails go to -----------------------------------------
+
+
+@ticket_display
+@admin.display(description=_("destinataires des e-mails"))
+def followers_shown(ticket: Ticket) -> str:
+    """Read-only: who a public note would mail (the clients choose on their ticket page), and
+    who chose « Ne plus suivre ce ticket »."""
+    facts = TicketFacts(
+        ticket.pk, ticket.organisation_id, ticket.reporter_id, ticket.handler_id, ticket.is_private
+    )
+    chosen = {r.user_id: r.reason for r in recipients_for(ticket=facts, actor_id=None)}
+    users = User.objects.in_bulk(chosen)
+    lines = [f"{users[pk]} ({reason.label})" for pk, reason in chosen.items() if pk in users]
+    muted = Follower.objects.filter(ticket=ticket, muted=True).select_related("user")
+    if muted:
+        lines.append(
+            gettext("ne suit plus : %(names)s")
+            % {"names": ", ".join(str(row.user) for row in muted)}
+        )
+    return " ; ".join(lines) or "—"

@@ -1,0 +1,336 @@
+"""What staff do to tickets without editing them: the list's bulk actions and the ticket page's
+one-click buttons (« Accuser réception », « M'affecter »), each ticket through tickets.workflow.
+
+An action moves each ticket in its own transaction and lists the refused ones with the
+workflow's reason. The two that write a note first (a question to the client, a resolution)
+ask it on an intermediate page, with the forms below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet, TextChoices
+from django.forms import Form
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.access import staff_member
+
+from ..limits import NOTE_MAX, LongTextField, limit_help
+from ..models import State, Ticket
+from ..workflow import WorkflowError, note_add, ticket_assign, ticket_change_state
+
+# Shown in an action's message, then "… and N more": a message is read, not scrolled.
+MAX_LISTED = 20
+
+
+class Resolution(TextChoices):
+    """Mantis' resolutions, written at the head of the resolving note."""
+
+    FIXED = "fixed", _("corrigé")
+    UNABLE_TO_REPRODUCE = "unable", _("impossible à reproduire")
+    NOT_FIXABLE = "not_fixable", _("non corrigeable")
+    DUPLICATE = "duplicate", _("doublon")
+    NO_CHANGE = "no_change", _("pas de modification nécessaire")
+    SUSPENDED = "suspended", _("suspendu")
+    WONT_FIX = "wont_fix", _("ne sera pas corrigé")
+
+
+class ActionNoteForm(forms.Form):
+    """The note a bulk action writes on each ticket it moves (the question, the answer)."""
+
+    text = LongTextField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        # Room for the line ResolveForm writes at the head of the note.
+        max_length=NOTE_MAX - 100,
+        help_text=limit_help(NOTE_MAX - 100),
+    )
+    minutes_spent = forms.IntegerField(
+        label=_("Temps passé (minutes), par ticket"), min_value=0, initial=0, required=False
+    )
+    is_billable = forms.BooleanField(label=_("Facturable"), initial=True, required=False)
+
+    def clean_text(self) -> str:
+        text = str(self.cleaned_data["text"]).strip()
+        if not text:
+            raise ValidationError(_("La note est vide."), code="required")
+        return text
+
+
+class QuestionForm(ActionNoteForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].label = _("Question au client")
+        self.fields["text"].help_text = _(
+            "Une note publique : le client la reçoit par e-mail et y répond dans le portail."
+        )
+
+
+class ResolveForm(ActionNoteForm):
+    resolution = forms.ChoiceField(
+        label=_("Résolution"), choices=Resolution.choices, initial=Resolution.FIXED
+    )
+    field_order = ["resolution", "text", "minutes_spent", "is_billable"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].label = _("Réponse au client")
+        self.fields["text"].help_text = _(
+            "Une note publique, envoyée au client avec la résolution."
+        )
+
+    def note_text(self) -> str:
+        label = Resolution(self.cleaned_data["resolution"]).label
+        return f"{_('Résolution')} : {label}.\n\n{self.cleaned_data['text']}"
+
+
+class TicketActions(admin.ModelAdmin[Ticket]):
+    """The ticket admin's bulk actions and one-click buttons."""
+
+    actions = ["take", "acknowledge", "ask_client", "resolve"]
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Ticket],
+        change: Callable[[Ticket], object],
+        done: Callable[[int], str],
+    ) -> None:
+        """Apply `change` to each ticket in its own transaction; report moved and refused ones."""
+        moved: list[str] = []
+        refused: list[tuple[str, str]] = []
+        tickets = queryset.select_related(None).order_by("number")
+        for ticket in tickets.only("pk", "number", "handler_id", "state"):
+            try:
+                with transaction.atomic():
+                    change(ticket)
+            except WorkflowError as error:
+                refused.append((ticket.display_number, str(error)))
+            else:
+                moved.append(ticket.display_number)
+        if moved:
+            messages.success(request, f"{done(len(moved))} {', '.join(moved)}.")
+        if refused:
+            lines = format_html_join(
+                "", "<li>{} : {}</li>", ((number, why) for number, why in refused[:MAX_LISTED])
+            )
+            more = (
+                format_html(
+                    "<li>{}</li>",
+                    gettext("… et %(count)s autres.") % {"count": len(refused) - MAX_LISTED},
+                )
+                if len(refused) > MAX_LISTED
+                else ""
+            )
+            messages.error(
+                request,
+                format_html(
+                    "{}<ul>{}{}</ul>",
+                    ngettext(
+                        "%(count)s ticket n'a pas pu être modifié :",
+                        "%(count)s tickets n'ont pas pu être modifiés :",
+                        len(refused),
+                    )
+                    % {"count": len(refused)},
+                    lines,
+                    more,
+                ),
+            )
+
+    @admin.action(description=_("M'affecter les tickets sélectionnés"))
+    def take(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        me = staff_member(request)
+
+        def change(ticket: Ticket) -> None:
+            if ticket.handler_id == me.pk:
+                raise WorkflowError(gettext("Il vous est déjà affecté."))
+            ticket_assign(ticket=ticket.pk, handler=me, by=me)
+
+        self._each(
+            request,
+            queryset,
+            change,
+            lambda n: (
+                ngettext(
+                    "%(count)s ticket vous est affecté :",
+                    "%(count)s tickets vous sont affectés :",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Passer les tickets sélectionnés « En analyse »"))
+    def acknowledge(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        me = staff_member(request)
+        self._each(
+            request,
+            queryset,
+            lambda ticket: ticket_change_state(ticket=ticket.pk, to=State.ACKNOWLEDGED, by=me),
+            lambda n: (
+                ngettext(
+                    "%(count)s ticket passé « En analyse » :",
+                    "%(count)s tickets passés « En analyse » :",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Demander au client (→ Commentaire), avec une question…"))
+    def ask_client(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> HttpResponse | None:
+        form = QuestionForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._action_page(
+                request, queryset, form, "ask_client", gettext("Demander au client")
+            )
+        self._note_then_move(request, queryset, form, form.cleaned_data["text"], to="ask")
+        return None
+
+    @admin.action(description=_("Résoudre (→ Résolu), avec une résolution et une note…"))
+    def resolve(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> HttpResponse | None:
+        form = ResolveForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._action_page(
+                request, queryset, form, "resolve", gettext("Résoudre les tickets")
+            )
+        self._note_then_move(request, queryset, form, form.note_text(), to="resolve")
+        return None
+
+    def _note_then_move(
+        self, request: HttpRequest, queryset: QuerySet[Ticket], form: Form, text: str, *, to: str
+    ) -> None:
+        """The note, then the state change, in one transaction per ticket: a refused move takes
+        its note back. Both by the same technician, the notifications make one mail of them."""
+        me = staff_member(request)
+        target = State.FEEDBACK if to == "ask" else State.RESOLVED
+
+        def change(ticket: Ticket) -> None:
+            note_add(
+                ticket=ticket.pk,
+                author=me,
+                text=text,
+                minutes_spent=form.cleaned_data["minutes_spent"] or 0,
+                is_billable=form.cleaned_data["is_billable"],
+            )
+            ticket_change_state(ticket=ticket.pk, to=target, by=me)
+
+        def done(n: int) -> str:
+            if target == State.FEEDBACK:
+                return ngettext(
+                    "Question posée, %(count)s ticket passé « Commentaire » :",
+                    "Question posée, %(count)s tickets passés « Commentaire » :",
+                    n,
+                ) % {"count": n}
+            return ngettext("%(count)s ticket résolu :", "%(count)s tickets résolus :", n) % {
+                "count": n
+            }
+
+        self._each(request, queryset, change, done)
+
+    def _action_page(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Ticket],
+        form: Form,
+        action: str,
+        title: str,
+    ) -> TemplateResponse:
+        """The intermediate page of an action that needs a note, like Django's delete one."""
+        shown = list(queryset.select_related("organisation").order_by("number")[:MAX_LISTED])
+        total = len(shown) if len(shown) < MAX_LISTED else queryset.count()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "form": form,
+            "action": action,
+            "tickets": shown,
+            "total": total,
+            "more": total - len(shown),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/tickets/ticket/action_note.html", context)
+
+    # --- one-click buttons on the ticket page ------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        custom = [
+            path(
+                "<path:object_id>/accuser-reception/",
+                self.admin_site.admin_view(self.acknowledge_view),
+                name="tickets_ticket_acknowledge",
+            ),
+            path(
+                "<path:object_id>/m-affecter/",
+                self.admin_site.admin_view(self.take_view),
+                name="tickets_ticket_take",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def _one_click(
+        self, request: HttpRequest, object_id: str, change: Callable[[Ticket, int | None], str]
+    ) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        ticket = self.get_object(request, unquote(object_id))
+        if ticket is None:
+            raise Http404
+        if not self.has_change_permission(request, ticket):
+            raise PermissionDenied
+        raw_version = request.POST.get("version", "")
+        version = int(raw_version) if raw_version.isdigit() else None
+        try:
+            done = change(ticket, version)
+        except WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, done)
+        return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+
+    def acknowledge_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        def change(ticket: Ticket, version: int | None) -> str:
+            ticket_change_state(
+                ticket=ticket.pk,
+                to=State.ACKNOWLEDGED,
+                by=staff_member(request),
+                expected_version=version,
+            )
+            return gettext("Ticket %(number)s : réception accusée, il passe « En analyse ».") % {
+                "number": ticket.display_number
+            }
+
+        return self._one_click(request, object_id, change)
+
+    def take_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        def change(ticket: Ticket, version: int | None) -> str:
+            me = staff_member(request)
+            ticket_assign(ticket=ticket.pk, handler=me, by=me, expected_version=version)
+            return gettext("Ticket %(number)s : il vous est affecté.") % {
+                "number": ticket.display_number
+            }
+
+        return self._one_click(request, object_id, change)
