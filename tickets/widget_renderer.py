@@ -4,6 +4,8 @@
 and six state boxes went through ~25 template renders and their includes, about 30 % of the
 page's template time. `PythonWidgetRenderer` builds the same strings for the few templates that
 form uses, and hands any other template to Django (`DjangoTemplates.render`).
+bench/widget_renderer_bench.py measures what it saves (bench/README.md § 8: 3 to 5 ms of CPU,
+a fifth of a list page rendered, on 02/12/2026); keep it only while that stays worth it.
 
 It follows Django 6.1's templates in django/forms/templates/django/forms/widgets/ character for
 character: attrs.html (False left out, True bare, `stringformat:'s'` then auto-escaping),
