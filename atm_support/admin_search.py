@@ -3,7 +3,7 @@
 A changelist search is a substring search: each word of `?q=` becomes one more `icontains`
 condition on every searched column (and its join). Two thousand pasted words took minutes on a
 near-empty database (the planner, not the rows); a search of more than 200 characters or 32
-words (tickets.search.search_too_long, the portal's own bounds) is ignored, and the list says
+words (search_bounds.py, the portal's own bounds) is ignored, and the list says
 why. A middleware rather than code in each ModelAdmin, so that none is left out (Django's Group
 admin, one added later), as atm_support/input_guards.py does for NUL bytes.
 """
@@ -17,8 +17,8 @@ from django.contrib import messages
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.http import HttpRequest, HttpResponse
 
-from atm_support.input_guards import ViewGuard
-from tickets.search import search_too_long
+from .input_guards import ViewGuard
+from .search_bounds import search_too_long
 
 
 class AdminSearchBoundsMiddleware(ViewGuard):

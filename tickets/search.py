@@ -58,10 +58,10 @@ from django.forms import CheckboxInput
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from atm_support.search_bounds import MAX_SEARCH_LENGTH, MAX_SEARCH_WORDS
 
 from .display import value_label
 from .models import STATE_ORDER, Category, Impact, Note, Priority, State, Ticket
@@ -115,8 +115,6 @@ def scoped_organisation(queryset: QuerySet[Ticket]) -> int | None:
 
 # --- what is typed, made searchable ---------------------------------------------------------
 
-MAX_SEARCH_LENGTH = 200
-MAX_SEARCH_WORDS = 32
 # « -mot » or « -"une phrase" » (the dashes right before a letter, a digit or a quote), then a
 # quoted phrase (its closing quote may be missing) or a token up to a space or a quote.
 _TOKEN = re.compile(r'(?:(?P<neg>-+)(?=[^\W_]|"))?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))')
@@ -166,28 +164,6 @@ def search_text(typed: str, *, max_words: int | None = None) -> SearchText:
     while parts and parts[-1] == "OR":
         parts.pop()
     return SearchText(" ".join(parts), words)
-
-
-def search_too_long(typed: str) -> str | None:
-    """Why a staff search box refuses `typed` (more than 200 characters or 32 words), or None.
-
-    The admin's searches are substring searches (`icontains`), which any text suits; only their
-    size is bounded: each word is one more condition on every searched column.
-    """
-    if len(typed) > MAX_SEARCH_LENGTH:
-        return gettext(
-            "Recherche ignorée : %(count)s caractères ; %(limit)s caractères au plus."
-        ) % {
-            "count": len(typed),
-            "limit": MAX_SEARCH_LENGTH,
-        }
-    words = len(typed.split())
-    if words > MAX_SEARCH_WORDS:
-        return gettext("Recherche ignorée : %(count)s mots ; %(limit)s mots au plus.") % {
-            "count": words,
-            "limit": MAX_SEARCH_WORDS,
-        }
-    return None
 
 
 def text_search(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
