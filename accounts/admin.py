@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
@@ -241,12 +242,28 @@ class InviteForm(forms.Form):
     )
 
 
+OrganisationDisplay = Callable[[Organisation], SafeString | str]
+
+# Read-only lines of the organisation page that apps above accounts add, in the order added
+# (allowances/admin.py: the hour balance).
+organisation_displays: list[OrganisationDisplay] = []
+
+
+def organisation_display(display: OrganisationDisplay) -> OrganisationDisplay:
+    """Show `display(organisation)` as a read-only line of the organisation page, after its
+    tickets. A decorator, over admin.display (its description is the line's label); the
+    function's name is the line's CSS class (`field-<name>`)."""
+    if display not in organisation_displays:
+        organisation_displays.append(display)
+    return display
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     list_display = ["name", "user_count", "created_at", "tickets"]
     search_fields = ["name"]
     ordering = ["name"]  # a stable order for its pages and its autocomplete
-    readonly_fields = ["created_at", "tickets", "hours"]
+    readonly_fields = ["created_at", "tickets"]
     inlines = [UserInline]
     change_form_template = "admin/accounts/organisation/change_form.html"
     actions = ["invite_users"]
@@ -302,6 +319,10 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
 
         return super().get_queryset(request).annotate(user_total=Count("users"))
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Django's admin takes callables as read-only fields; they follow the model's fields.
+        return [*super().get_readonly_fields(request, obj), *organisation_displays]
+
     @admin.display(description=_("utilisateurs"), ordering="user_total")
     def user_count(self, obj: Organisation) -> int:
         return obj.user_total  # type: ignore[attr-defined]
@@ -309,20 +330,6 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     @admin.display(description=_("tickets"))
     def tickets(self, obj: Organisation) -> SafeString | str:
         return organisation_tickets_link(obj) if obj.pk else "—"
-
-    @admin.display(description=_("crédit d'heures"))
-    def hours(self, obj: Organisation) -> SafeString | str:
-        if not obj.pk:
-            return "—"
-        from allowances.ledger import balance_of
-        from atm_support.minutes import format_minutes
-
-        return format_html(
-            '{} — <a href="{}">{}</a>',
-            format_minutes(balance_of(obj.pk)),
-            reverse("admin:allowances_organisationbalance_change", args=[obj.pk]),
-            gettext("solde, écritures, ajustements et forfait"),
-        )
 
     def get_urls(self) -> list[URLPattern]:
         custom = [

@@ -20,6 +20,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import is_staff
+from accounts.admin import organisation_display
 from accounts.models import Organisation
 from atm_support.minutes import format_minutes
 
@@ -27,7 +28,7 @@ from . import selectors
 from . import urls as _urls  # noqa: F401  (registers the `period` converter the URLs below use)
 from .alerts import level_for
 from .forms import AdjustmentForm, RevisionForm
-from .ledger import AllowanceError, adjustment_create, revision_create
+from .ledger import AllowanceError, adjustment_create, balance_of, revision_create
 from .mails import enqueue
 from .models import (
     AllowanceMail,
@@ -463,3 +464,17 @@ class AllowanceMailAdmin(StaffReadOnly, admin.ModelAdmin[AllowanceMail]):
             )
             % {"count": len(ids)},
         )
+
+
+@organisation_display
+@admin.display(description=_("crédit d'heures"))
+def hours(organisation: Organisation) -> SafeString | str:
+    """The balance on the organisation's page, with the way to its ledger."""
+    if not organisation.pk:
+        return "—"
+    return format_html(
+        '{} — <a href="{}">{}</a>',
+        format_minutes(balance_of(organisation.pk)),
+        reverse("admin:allowances_organisationbalance_change", args=[organisation.pk]),
+        gettext("solde, écritures, ajustements et forfait"),
+    )

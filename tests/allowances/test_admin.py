@@ -179,3 +179,21 @@ def test_the_organisation_page_links_to_its_hours(
     body = text(client.get(f"/admin/accounts/organisation/{poor.pk}/change/"))
     assert f"{MINUS}0 h 45" in body
     assert f'href="{LIST}{poor.pk}/change/"' in body
+
+
+def test_the_organisation_page_of_accounts_shows_the_balance_and_the_way_to_the_ledger(
+    admin_client: Client, three: list[Any]
+) -> None:
+    """accounts' organisation page knows nothing of hours: allowances adds the line."""
+    poor = three[1]
+    response = admin_client.get(f"/admin/accounts/organisation/{poor.pk}/change/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    line = body[body.index('class="form-row field-hours"') :]
+    line = line[: line.index("</fieldset>")]
+    assert "<label>Crédit d&#x27;heures" in line
+    assert f"{MINUS}0 h 45" in line
+    assert f'href="/admin/allowances/organisationbalance/{poor.pk}/change/"' in line
+    assert "solde, écritures, ajustements et forfait" in line
+    # After the tickets' line, as when accounts' admin wrote it itself.
+    assert body.index("field-tickets") < body.index("field-hours")
