@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "allowances",
     "health",
     "mantis",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts import demo
+from demo import seed as demo
 
 
 class Command(BaseCommand):
