@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from notifications.emails import send_templated_email
+from mail.rendering import send_templated_email
 
 from .models import EmailChange, User, normalize_email
 from .tokens import hash_token, new_token, well_formed

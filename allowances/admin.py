@@ -23,19 +23,18 @@ from accounts.access import is_staff
 from accounts.admin import organisation_display
 from accounts.models import Organisation
 from atm_support.minutes import format_minutes
+from mail.outbox import requeue
 
 from . import selectors
 from . import urls as _urls  # noqa: F401  (registers the `period` converter the URLs below use)
 from .alerts import level_for
 from .forms import AdjustmentForm, RevisionForm
 from .ledger import AllowanceError, adjustment_create, balance_of, revision_create
-from .mails import enqueue
 from .models import (
     AllowanceMail,
     AllowanceRevision,
     LedgerEntry,
     Level,
-    MailStatus,
     OrganisationBalance,
 )
 from .pdf import render_statement_pdf, statement_context
@@ -448,21 +447,15 @@ class AllowanceMailAdmin(StaffReadOnly, admin.ModelAdmin[AllowanceMail]):
 
     @admin.action(description=_("Renvoyer les e-mails en échec ou annulés"))
     def resend(self, request: HttpRequest, queryset: QuerySet[AllowanceMail]) -> None:
-        ids = list(
-            queryset.filter(status__in=[MailStatus.FAILED, MailStatus.CANCELLED]).values_list(
-                "pk", flat=True
-            )
-        )
-        AllowanceMail.objects.filter(pk__in=ids).update(status=MailStatus.QUEUED, attempts=0)
-        enqueue(ids, patient=True)
+        count = requeue(queryset)
         self.message_user(
             request,
             ngettext(
                 "%(count)d e-mail remis en file d'envoi.",
                 "%(count)d e-mails remis en file d'envoi.",
-                len(ids),
+                count,
             )
-            % {"count": len(ids)},
+            % {"count": count},
         )
 
 

@@ -2,9 +2,9 @@
 
 The tickets' outbox (notifications.models.Notification) cannot carry them: each of its rows hangs
 on a ticket event. So these rows live here, written in the transaction of the ledger change they
-report, and are handed to Celery after commit exactly as the notifications are: the same retry
-backoff and limits (notifications.conf), the same SMTP session kept per worker process and the
-same split between temporary and permanent SMTP failures (notifications.delivery).
+report, and are sent by the same code as every outbox (mail/: publish after commit, lock then
+send, retry backoff, the worker's one SMTP session, the sweeper, « Renvoyer »). This module says
+who gets them and what they show.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import User
-from notifications.delivery import Delivery, lock_queued, mail_domain, send_locked
-from notifications.emails import Attachment, MessageSender
-from notifications.outbox import publish
+from mail import sending
+from mail.outbox import publish
+from mail.rendering import Attachment, MessageSender
+from mail.sending import Delivery, mail_domain
 from notifications.selectors import access_refused
 
 from . import selectors
@@ -143,34 +144,25 @@ def _without_access(row: AllowanceMail) -> str:
 
 
 def _undeliverable(row: AllowanceMail) -> str:
-    user = row.recipient
-    if not user.email:
-        return "Destinataire sans adresse e-mail."
-    if row.kind == MailKind.STATEMENT and hasattr(user, "statement_opt_out"):
+    if row.kind == MailKind.STATEMENT and hasattr(row.recipient, "statement_opt_out"):
         return "Le destinataire ne veut plus du relevé mensuel."
     return ""
 
 
 def deliver(mail_id: int, *, connection: MessageSender | None = None) -> Delivery:
     """Send one row if it is still QUEUED (locked meanwhile); record what happened."""
-    with transaction.atomic():
-        row = lock_queued(
-            AllowanceMail.objects.select_related("recipient", "organisation"), mail_id
-        )
-        if isinstance(row, Delivery):
-            return row
-        delivery, _accepted_at = send_locked(
-            row,
-            without_access=_without_access(row),
-            undeliverable=_undeliverable(row),
-            template=TEMPLATES[MailKind(row.kind)],
-            context=mail_context,
-            headers=_headers,
-            connection=connection,
-            label="Allowance mail",
-            attachments=_attachments,
-        )
-    return delivery
+    return sending.deliver(
+        AllowanceMail.objects.select_related("recipient", "organisation"),
+        mail_id,
+        label="Allowance mail",
+        template=lambda row: TEMPLATES[MailKind(row.kind)],
+        context=mail_context,
+        headers=_headers,
+        without_access=_without_access,
+        undeliverable=_undeliverable,
+        attachments=_attachments,
+        connection=connection,
+    )
 
 
 def _attachments(row: AllowanceMail) -> list[Attachment]:

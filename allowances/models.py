@@ -9,6 +9,8 @@ tries: two month-end runs at once, a retry after a crash, a hand-made INSERT.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -16,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 from atm_support.db import AppendOnly
-from notifications.models import Status
-from tickets.limits import ERROR_MAX, MEMO_MAX, length_check, limited_text
+from mail.models import ERROR_MAX, Outbox
+from tickets.limits import MEMO_MAX, length_check, limited_text
 
 FIRST_DAY = models.Q(period__day=1)
 
@@ -222,16 +224,12 @@ class MailKind(models.TextChoices):
     NEGATIVE = "negative", _("solde négatif")
 
 
-# The notifications' outbox statuses: one vocabulary, and one delivery code
-# (notifications.delivery.send_locked) for both outboxes.
-MailStatus = Status
-
-
-class AllowanceMail(models.Model):
+class AllowanceMail(Outbox):
     """The outbox of the allowance mails: one row per (statement or crossing, recipient).
 
     Written in the transaction of the ledger change it reports; the unique indexes make a second
     statement of one month, or a second warning for one crossing, impossible for one person.
+    The delivery columns and their meaning: mail.models.Outbox.
     """
 
     kind = models.CharField(_("type"), max_length=20, choices=MailKind.choices)
@@ -258,15 +256,7 @@ class AllowanceMail(models.Model):
     )
     # The balance when the mail was decided: later entries do not rewrite what it announced.
     balance = models.IntegerField(_("solde (minutes)"))
-    status = models.CharField(
-        _("statut"), max_length=20, choices=MailStatus.choices, default=MailStatus.QUEUED
-    )
-    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
-    created_at = models.DateTimeField(_("créé le"), default=timezone.now)
-    due_at = models.DateTimeField(_("prévu le"), default=timezone.now)
-    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
-    sent_to = models.EmailField(_("envoyé à"), blank=True)
-    # notifications.delivery cuts the error it records to this.
+    # mail.sending cuts the error it records to this; checked here by the database too.
     last_error = limited_text(_("dernière erreur"), ERROR_MAX, blank=True)
 
     class Meta:
@@ -296,6 +286,12 @@ class AllowanceMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.recipient_id} ({self.get_status_display()})"
+
+    @classmethod
+    def enqueue(cls, ids: Sequence[int], *, patient: bool = False) -> int:
+        from .mails import enqueue
+
+        return enqueue(ids, patient=patient)
 
 
 class OrganisationBalance(Organisation):

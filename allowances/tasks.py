@@ -1,4 +1,5 @@
-"""Celery tasks: the month end (beat, the 1st at 00:05 Paris), the mails and their sweeper."""
+"""Celery tasks: the month end (beat, the 1st at 00:05 Paris) and the sending of its mails (their
+sweeper is every outbox's, mail.tasks.sweep_outboxes)."""
 
 from __future__ import annotations
 
@@ -6,23 +7,15 @@ import logging
 from typing import Any
 
 from celery import Task, shared_task
-from celery.signals import worker_process_shutdown
 
-from notifications.delivery import MailSession, Outcome
-from notifications.outbox import PATIENT, take_overdue
+from mail import smtp
+from mail.outbox import retry_later
+from mail.sending import Outcome
 
-from .mails import deliver, enqueue
-from .models import AllowanceMail, MailStatus
+from .mails import deliver
 from .month_end import close_month as run_month_end
 
 logger = logging.getLogger(__name__)
-
-_session = MailSession()
-
-
-@worker_process_shutdown.connect
-def _close_session(**kwargs: Any) -> None:
-    _session.close()
 
 
 # Longer limits than the 5-minute default (bench/allowances_bench.py measures the real time);
@@ -58,26 +51,14 @@ def send_allowance_mails(self: Task[Any, Any], mail_ids: list[int]) -> int:
     eager = bool(self.request.is_eager)
     sent = 0
     for mail_id in mail_ids:
-        delivery = deliver(mail_id, connection=None if eager else _session)
+        delivery = deliver(mail_id, connection=smtp.connection(eager=eager))
         if delivery.outcome == Outcome.SENT:
             sent += 1
         elif delivery.outcome == Outcome.RETRY and delivery.retry_in is not None and not eager:
-            try:
-                send_allowance_mails.apply_async(
-                    ([mail_id],), countdown=delivery.retry_in, **PATIENT
-                )
-            except Exception:
-                logger.warning("Allowance mail %s: retry not scheduled, the sweeper will", mail_id)
+            retry_later(
+                send_allowance_mails,
+                ([mail_id],),
+                countdown=delivery.retry_in,
+                what=f"Allowance mail {mail_id}",
+            )
     return sent
-
-
-@shared_task(ignore_result=True)
-def sweep_allowance_mails(older_than: float | None = None) -> int:
-    """Re-enqueue QUEUED rows whose message should have run a while ago (broker down at commit,
-    message lost, retry not scheduled): the same rule as notifications.tasks.sweep_outbox."""
-    ids = take_overdue(AllowanceMail.objects.filter(status=MailStatus.QUEUED), older_than)
-    if ids:
-        logger.warning(
-            "Allowance sweeper: %d overdue mail(s) re-enqueued", enqueue(ids, patient=True)
-        )
-    return len(ids)

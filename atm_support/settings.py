@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "mail",
     "accounts",
     "tickets",
     "notifications",
@@ -381,9 +382,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour="3", minute="17"),
     },
-    # Re-enqueues the notifications a broker outage or a lost message left waiting.
-    "notifications-sweep-outbox": {
-        "task": "notifications.tasks.sweep_outbox",
+    # Re-enqueues the e-mails of every outbox (notifications, allowance mails) that a broker
+    # outage or a lost message left waiting.
+    "mail-sweep-outboxes": {
+        "task": "mail.tasks.sweep_outboxes",
         "schedule": 60.0,
     },
     # Unanswered « Commentaire » tickets → « Résolu » (AUTORESOLVE_FEEDBACK_DAYS); idempotent.
@@ -401,11 +403,6 @@ CELERY_BEAT_SCHEDULE = {
     "allowances-close-month": {
         "task": "allowances.tasks.close_month",
         "schedule": crontab(day_of_month="1", hour="0", minute="5"),
-    },
-    # Re-enqueues the statements and warnings a broker outage left waiting.
-    "allowances-sweep-mails": {
-        "task": "allowances.tasks.sweep_allowance_mails",
-        "schedule": 300.0,
     },
     # Proves beat, broker, worker and database work together; /sante/ reads its age (health/).
     # A beat that waited longer than a minute (worker down) is dropped, not run late in a row.

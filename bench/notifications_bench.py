@@ -60,9 +60,11 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import Organisation, User  # noqa: E402
 from atm_support.celery import app as celery_app  # noqa: E402
+from mail.models import Status  # noqa: E402
+from mail.smtp import MailSession  # noqa: E402
 from notifications import outbox, receivers  # noqa: E402
-from notifications.delivery import MailSession, deliver  # noqa: E402
-from notifications.models import Event, Kind, Notification, Reason, Status  # noqa: E402
+from notifications.delivery import deliver  # noqa: E402
+from notifications.models import Event, Kind, Notification, Reason  # noqa: E402
 from notifications.tasks import send_notification  # noqa: E402
 from tickets.models import Category, Note, State, Ticket  # noqa: E402
 from tickets.services import ticket_create  # noqa: E402

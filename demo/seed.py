@@ -38,7 +38,7 @@ from PIL import Image, ImageDraw
 
 from accounts.models import Organisation, User
 from allowances.ledger import revision_create
-from allowances.models import AllowanceMail, LedgerEntry, MailStatus
+from allowances.models import AllowanceMail, LedgerEntry
 from allowances.month_end import close_month
 from allowances.periods import (
     current_period,
@@ -47,6 +47,7 @@ from allowances.periods import (
     periods_between,
     previous_period,
 )
+from mail.models import Status
 from notifications.outbox import muted
 from tickets import pagecache
 from tickets.attachments import attachments_store
@@ -225,8 +226,8 @@ def _history(organisations: list[Organisation], staff: User, now: datetime) -> i
         )
     # The statements and warnings of those month ends belong to the past: never sent (see the
     # module docstring). Still in this transaction, so no worker ever saw them queued.
-    AllowanceMail.objects.filter(organisation_id__in=ids, status=MailStatus.QUEUED).update(
-        status=MailStatus.CANCELLED, last_error=MUTED_MAIL_NOTE
+    AllowanceMail.objects.filter(organisation_id__in=ids, status=Status.QUEUED).update(
+        status=Status.CANCELLED, last_error=MUTED_MAIL_NOTE
     )
     pagecache.invalidate(*ids)  # the dates were set by UPDATE, which sends no signal
     return len(plans)

@@ -39,7 +39,8 @@ from accounts.models import Organisation
 from allowances.models import AllowanceMail, Kind, LedgerEntry
 from allowances.periods import current_period, period_start, previous_period
 from atm_support.celery import app as celery_app
-from notifications.models import Notification, Status
+from mail.models import Status
+from notifications.models import Notification
 
 from .models import Heartbeat
 

@@ -11,11 +11,12 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from mail.models import Status
+from mail.outbox import requeue
 from tickets.admin import ticket_display
 from tickets.models import Follower, Ticket, format_number
 
-from .models import Notification, Status
-from .outbox import requeue
+from .models import Notification
 from .selectors import TicketFacts, recipients_for
 
 STATUS_COLOURS = {

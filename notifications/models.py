@@ -6,10 +6,14 @@ back leaves nothing to send, and a committed one always leaves its rows, whateve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from mail.models import Outbox
 
 
 class Kind(models.TextChoices):
@@ -74,23 +78,9 @@ class Reason(models.TextChoices):
     FOLLOWER = "follower", _("suit ce ticket")
 
 
-class Status(models.TextChoices):
-    QUEUED = "queued", _("à envoyer")
-    SENT = "sent", _("envoyé")
-    FAILED = "failed", _("échec")
-    CANCELLED = "cancelled", _("annulé")
-    # The recipient could no longer read what the mail shows when it was due (deactivated, moved
-    # to another organisation, no longer staff for a private note): never sent, never resent.
-    NO_ACCESS = "no_access", _("sans accès au ticket")
-
-
-class Notification(models.Model):
-    """The outbox row: one e-mail to one recipient about one event, sent at least once.
-
-    `due_at` is when a task message for it should have run (its creation, or the end of the
-    countdown of its next retry); the sweeper re-enqueues QUEUED rows overdue by
-    NOTIFICATIONS_SWEEP_AFTER, which covers a broker down at commit time and lost messages.
-    """
+class Notification(Outbox):
+    """The outbox row: one e-mail to one recipient about one event, sent at least once (the
+    delivery columns and their meaning: mail.models.Outbox)."""
 
     event = models.ForeignKey(
         Event, verbose_name=_("événement"), on_delete=models.CASCADE, related_name="notifications"
@@ -102,15 +92,6 @@ class Notification(models.Model):
         related_name="notifications",
     )
     reason = models.CharField(_("motif"), max_length=20, choices=Reason.choices)
-    status = models.CharField(
-        _("statut"), max_length=20, choices=Status.choices, default=Status.QUEUED
-    )
-    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
-    created_at = models.DateTimeField(_("créée le"), default=timezone.now)
-    due_at = models.DateTimeField(_("prévue le"), default=timezone.now)
-    sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
-    sent_to = models.EmailField(_("envoyée à"), blank=True)
-    last_error = models.TextField(_("dernière erreur"), blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -133,3 +114,9 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} → {self.recipient_id} ({self.event})"
+
+    @classmethod
+    def enqueue(cls, ids: Sequence[int], *, patient: bool = False) -> int:
+        from .outbox import enqueue
+
+        return enqueue(ids, patient=patient)

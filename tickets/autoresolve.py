@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 
 from .models import HistoryEntry, Note, State, Ticket
-from .workflow import WorkflowError, note_add, ticket_change_state
+from .workflow import WorkflowError, note_add
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +136,13 @@ def autoresolve_feedback(
                 )
                 if not list(still_waiting):
                     continue
-                note_add(ticket=item.pk, author=author, text=note_text(days), is_billable=False)
-                ticket_change_state(ticket=item.pk, to=State.RESOLVED, by=None)
+                note_add(
+                    ticket=item.pk,
+                    author=author,
+                    text=note_text(days),
+                    is_billable=False,
+                    system_moves_to=State.RESOLVED,
+                )
         except WorkflowError:
             logger.warning("Ticket %s not auto-resolved", item.number, exc_info=True)
             continue

@@ -43,7 +43,6 @@ ADDITIONAL_INFORMATION_MAX = 10_000
 NOTE_MAX = 20_000
 HISTORY_VALUE_MAX = max(SUMMARY_MAX, DESCRIPTION_MAX, STEPS_MAX, ADDITIONAL_INFORMATION_MAX)
 MEMO_MAX = 2_000
-ERROR_MAX = 2_000  # notifications.delivery cuts a delivery error to this
 
 
 def french_count(number: int) -> str:

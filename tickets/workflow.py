@@ -15,6 +15,7 @@ Who may move a ticket where:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -133,20 +134,24 @@ def _save(locked: Ticket, fields: Sequence[str], events: Sequence[TicketEvent] =
         publish(event)
 
 
+def _check_move(locked: Ticket, to: str, by: User | None) -> None:
+    """The guard for a move to `to` by `by` (None: the system), or WorkflowError saying why not."""
+    if not is_allowed(locked.state, to, actor_kind(by)):
+        raise WorkflowError(
+            _("Impossible de passer le ticket de « %(old)s » à « %(new)s ».")
+            % {"old": State(locked.state).label, "new": State(to).label}
+        )
+    if to == State.ASSIGNED and locked.handler_id is None:
+        raise WorkflowError(_("Un ticket « Affecté » doit avoir un responsable."))
+
+
 def ticket_change_state(
     *, ticket: Ticket | int, to: str, by: User | None, expected_version: int | None = None
 ) -> Ticket:
     """Move a ticket to `to`, or raise WorkflowError saying why not."""
     with transaction.atomic():
         locked = lock_current(ticket, expected_version=expected_version)
-        actor = actor_kind(by)
-        if not is_allowed(locked.state, to, actor):
-            raise WorkflowError(
-                _("Impossible de passer le ticket de « %(old)s » à « %(new)s ».")
-                % {"old": State(locked.state).label, "new": State(to).label}
-            )
-        if to == State.ASSIGNED and locked.handler_id is None:
-            raise WorkflowError(_("Un ticket « Affecté » doit avoir un responsable."))
+        _check_move(locked, to, by)
         event = _apply_state(locked, to, by)
         _save(locked, ["state", "resolved_at", "closed_at"], [event])
     return locked
@@ -185,10 +190,18 @@ def note_add(
     minutes_spent: int = 0,
     is_billable: bool = True,
     reopen: bool = False,
+    system_moves_to: str | None = None,
 ) -> Note:
     """Add a note. A client's note answers a Commentaire; with `reopen`, it reopens a Résolu ticket.
 
-    A client can set neither privacy nor time: those are staff-only and silently dropped.
+    A client can set neither privacy nor time: those are staff-only and silently dropped. With
+    `system_moves_to`, the system (no actor) then moves the ticket to that state in the same
+    change: the daily auto-resolution's explanatory note and « Résolu ».
+
+    A public note that moves its ticket is one event carrying the note and both states: one
+    mail, not two. A private note never moves its ticket here (only a client's note does, and
+    a client writes none), except with `system_moves_to`: then the note and the move stay two
+    events, so that the move is mailed to those who may not read the note.
     """
     text = text.strip()
     if not text:
@@ -219,19 +232,24 @@ def note_add(
             fields.append("public_note_count")
         # A private note's existence stays hidden from clients, in the history too.
         _record(locked, author, "private_note" if is_private else "note", "", note.pk)
-        events = [
-            TicketEvent(
-                kind=EventKind.NOTE_ADDED,
-                ticket_id=locked.pk,
-                actor_id=author.pk,
-                note_id=note.pk,
-                note_is_private=is_private,
-            )
-        ]
+        event = TicketEvent(
+            kind=EventKind.NOTE_ADDED,
+            ticket_id=locked.pk,
+            actor_id=author.pk,
+            note_id=note.pk,
+            note_is_private=is_private,
+        )
+        moves: list[TicketEvent] = []
         if actor == Actor.CLIENT and (locked.state == State.FEEDBACK or reopen):
             to = State.ASSIGNED if locked.handler_id else State.NEW
-            events.append(_apply_state(locked, to, author))
-        _save(locked, fields, events)
+            moves.append(_apply_state(locked, to, author))
+        if system_moves_to is not None:
+            _check_move(locked, system_moves_to, None)
+            moves.append(_apply_state(locked, system_moves_to, None))
+        if moves and not is_private:
+            event = replace(event, old_state=moves[0].old_state, new_state=moves[-1].new_state)
+            moves = []
+        _save(locked, fields, [event, *moves])
     return note
 
 

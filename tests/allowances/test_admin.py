@@ -9,9 +9,10 @@ import pytest
 from django.test import Client
 
 from allowances.ledger import adjustment_create, revision_create
-from allowances.models import AllowanceMail, AllowanceRevision, Kind, LedgerEntry, MailStatus
+from allowances.models import AllowanceMail, AllowanceRevision, Kind, LedgerEntry
 from allowances.periods import current_period, format_period, next_period
 from atm_support.minutes import MINUS
+from mail.models import Status
 from tests.factories import ClientFactory, OrganisationFactory, StaffFactory
 from tests.utils import text
 
@@ -156,7 +157,7 @@ def test_failed_mails_can_be_sent_again(
         recipient=client_user,
         period=current_period(),
         balance=0,
-        status=MailStatus.FAILED,
+        status=Status.FAILED,
         attempts=10,
     )
     client.post(
@@ -164,7 +165,7 @@ def test_failed_mails_can_be_sent_again(
         {"action": "resend", "_selected_action": [mail.pk]},
     )
     mail.refresh_from_db()
-    assert mail.status in {MailStatus.QUEUED, MailStatus.SENT}
+    assert mail.status in {Status.QUEUED, Status.SENT}
     assert mail.attempts <= 1
 
 

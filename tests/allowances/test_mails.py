@@ -8,11 +8,13 @@ import pytest
 
 from allowances.ledger import adjustment_create, revision_create
 from allowances.mails import deliver
-from allowances.models import AllowanceMail, MailKind, MailStatus, StatementOptOut
+from allowances.models import AllowanceMail, MailKind, StatementOptOut
 from allowances.month_end import close_month
-from allowances.tasks import send_allowance_mails, sweep_allowance_mails
+from allowances.tasks import send_allowance_mails
 from atm_support.minutes import MINUS
-from notifications.delivery import Outcome
+from mail.models import Status
+from mail.outbox import sweep
+from mail.sending import Outcome
 from tests.allowances.conftest import month, paris, resolved_ticket
 from tests.conftest import SMTPSink
 from tests.factories import ClientFactory, OrganisationFactory, StaffFactory
@@ -26,7 +28,7 @@ APRIL_1 = paris(2026, 4, 1, 0, 5)
 def send_queued() -> int:
     """What a worker does with the rows (the test's transaction never commits)."""
     ids = list(
-        AllowanceMail.objects.filter(status=MailStatus.QUEUED)
+        AllowanceMail.objects.filter(status=Status.QUEUED)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -118,7 +120,7 @@ def test_a_user_who_opted_out_after_the_month_end_is_not_mailed(
     StatementOptOut.objects.create(user_id=client_user.pk)
     send_queued()
     assert smtp.to(client_user.email) == []
-    assert AllowanceMail.objects.get().status == MailStatus.CANCELLED
+    assert AllowanceMail.objects.get().status == Status.CANCELLED
 
 
 def test_a_statement_is_not_mailed_to_a_client_moved_or_deactivated_after_the_month_end(
@@ -136,7 +138,7 @@ def test_a_statement_is_not_mailed_to_a_client_moved_or_deactivated_after_the_mo
     assert smtp.to(client_user.email) == []
     assert smtp.to(colleague.email) == []
     rows = AllowanceMail.objects.filter(recipient__in=[client_user, colleague])
-    assert sorted(rows.values_list("status", flat=True)) == [MailStatus.NO_ACCESS] * 2
+    assert sorted(rows.values_list("status", flat=True)) == [Status.NO_ACCESS] * 2
     reasons = sorted(rows.values_list("last_error", flat=True))
     assert "compte désactivé" in reasons[0] or "compte désactivé" in reasons[1]
     assert any("organisation" in reason for reason in reasons)
@@ -214,7 +216,7 @@ def test_a_failed_smtp_send_is_retried_and_the_sweeper_takes_lost_rows(
     delivery = deliver(row.pk)
     assert delivery.outcome == Outcome.RETRY
     row.refresh_from_db()
-    assert (row.status, row.attempts) == (MailStatus.QUEUED, 1)
+    assert (row.status, row.attempts) == (Status.QUEUED, 1)
     assert "ConnectionRefused" in row.last_error or "Errno" in row.last_error
     # Overdue rows are handed to the workers again by the sweeper.
-    assert sweep_allowance_mails(older_than=-3600) == 1
+    assert sweep(AllowanceMail, older_than=-3600) == 1

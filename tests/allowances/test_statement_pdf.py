@@ -12,9 +12,10 @@ import pytest
 from pypdf import PdfReader
 
 from allowances.ledger import adjustment_create, revision_create
-from allowances.models import AllowanceMail, MailStatus
+from allowances.models import AllowanceMail
 from allowances.month_end import close_month
 from allowances.tasks import send_allowance_mails
+from mail.models import Status
 from tests.allowances.conftest import month, paris, resolved_ticket
 from tests.conftest import SMTPSink
 from tests.factories import ClientFactory
@@ -174,7 +175,7 @@ def test_pdf_needs_a_login_and_a_month_with_entries(client: Any, client_user: An
 def test_statement_mail_carries_the_pdf_with_the_pages_figures(
     smtp: SMTPSink, client: Any, client_user: Any, march: list[Any], staff_user: Any
 ) -> None:
-    ids = list(AllowanceMail.objects.filter(status=MailStatus.QUEUED).values_list("pk", flat=True))
+    ids = list(AllowanceMail.objects.filter(status=Status.QUEUED).values_list("pk", flat=True))
     assert send_allowance_mails.apply(args=(ids,)).get() == 1
     [mail] = smtp.to(client_user.email)
     [attachment] = list(mail.message.iter_attachments())
@@ -185,7 +186,7 @@ def test_statement_mail_carries_the_pdf_with_the_pages_figures(
     figures = page_figures(client.get(URL).content.decode())
     assert_same_figures(pdf_text(content), figures)
     # Rendered from the ledger at send time: a resend carries the same figures.
-    AllowanceMail.objects.filter(pk__in=ids).update(status=MailStatus.QUEUED)
+    AllowanceMail.objects.filter(pk__in=ids).update(status=Status.QUEUED)
     send_allowance_mails.apply(args=(ids,)).get()
     resent = smtp.to(client_user.email)
     assert len(resent) == 2

@@ -34,7 +34,8 @@ from accounts.models import User
 from allowances.ledger import revision_create
 from allowances.models import Kind, LedgerEntry
 from allowances.periods import current_period, period_end, previous_period
-from notifications.models import Notification, Status
+from mail.models import Status
+from notifications.models import Notification
 from tests.conftest import ReceivedMail, SMTPSink
 from tests.e2e.conftest import SCREENSHOTS
 from tests.factories import (

@@ -7,7 +7,8 @@ import time
 import pytest
 from django.db import transaction
 
-from notifications.models import Notification, Status
+from mail.models import Status
+from notifications.models import Notification
 from tests.notifications.conftest import wait_until
 from tickets.models import State
 from tickets.workflow import note_add, ticket_change_state

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from atm_support.celery import app as celery_app
-from notifications.models import Notification, Status
+from mail.models import Status
+from notifications.models import Notification
 from tests.conftest import _free_port
 from tickets.models import State
 from tickets.workflow import ticket_change_state

@@ -16,9 +16,10 @@ import time
 import pytest
 from django.test import Client
 
-from notifications.models import Notification, Status
-from notifications.outbox import PATIENT
-from notifications.tasks import sweep_outbox
+from mail.models import Status
+from mail.outbox import PATIENT
+from mail.tasks import sweep_outboxes
+from notifications.models import Notification
 from tests.factories import ClientFactory
 from tests.notifications.conftest import notifications_muted, point_celery_at, wait_until
 from tickets.models import State
@@ -38,7 +39,7 @@ def all_sent(count: int) -> bool:
 
 def beat() -> None:
     """What celery beat does every minute in production."""
-    sweep_outbox.apply_async(**PATIENT)
+    sweep_outboxes.apply_async(**PATIENT)
 
 
 def expected_recipients(cast) -> list[str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.models import Event, Kind, Notification, Reason, Status
+from mail.models import Status
+from notifications.models import Event, Kind, Notification, Reason
 from tests.factories import ClientFactory, make_ticket
 from tickets.models import State
 from tickets.services import ticket_create

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
-from notifications.delivery import STATE_COLOURS, Outcome, deliver
-from notifications.models import Notification, Status
+from mail.models import Status
+from mail.sending import Outcome
+from notifications.delivery import STATE_COLOURS, deliver
+from notifications.models import Notification
 from tests.factories import make_ticket
 from tests.notifications.conftest import notifications_muted
 from tickets.models import State

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from notifications.models import Notification, Status
-from notifications.outbox import PATIENT
-from notifications.tasks import sweep_outbox
+from mail.models import Status
+from mail.outbox import PATIENT
+from mail.tasks import sweep_outboxes
+from notifications.models import Notification
 from tests.notifications.conftest import Broker, wait_until
 from tests.utils import text
 from tickets.models import State
@@ -40,7 +41,7 @@ def _send_what_is_due() -> None:
 
     def nothing_queued() -> bool:
         if Notification.objects.filter(status=Status.QUEUED).exists():
-            sweep_outbox.apply_async(**PATIENT)
+            sweep_outboxes.apply_async(**PATIENT)
             return False
         return True
 
@@ -163,7 +164,7 @@ def test_a_row_without_access_shows_in_the_admin_and_is_never_resent(
     assert "n'ont pas été renvoyées" in text(response)
     row.refresh_from_db()
     assert row.status == Status.NO_ACCESS
-    sweep_outbox.apply_async(**PATIENT)
+    sweep_outboxes.apply_async(**PATIENT)
     sent = len(outbox_smtp.messages)
     _send_what_is_due()
     assert len(outbox_smtp.messages) == sent

@@ -7,8 +7,8 @@ import itertools
 from django.conf import settings
 
 from atm_support.celery import app as celery_app
-from notifications import conf
-from notifications.delivery import is_temporary
+from mail import conf
+from mail.sending import is_temporary
 
 
 def test_retries_back_off_exponentially_up_to_a_cap_over_at_least_two_hours():
@@ -57,7 +57,7 @@ def test_celery_is_configured_for_at_least_once_json_tasks():
 
 
 def test_beat_runs_the_sweeper_every_minute():
-    entry = settings.CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"]
+    entry = settings.CELERY_BEAT_SCHEDULE["mail-sweep-outboxes"]
     assert entry["task"] in registered_tasks()
     assert entry["schedule"] == 60
 

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from allowances.ledger import allowance_for, balance_of
-from allowances.models import AllowanceMail, Kind, LedgerEntry, MailStatus
+from allowances.models import AllowanceMail, Kind, LedgerEntry
 from allowances.periods import current_period, format_period, previous_period
+from mail.models import Status
 from tests.factories import ClientFactory
 from tickets.models import Attachment, HistoryEntry, Note, State, Ticket
 
@@ -190,7 +191,7 @@ def test_seed_demo_mails_nobody(smtp: Any, media: None) -> None:
     assert Notification.objects.count() == 0
     # The past months' statements and warnings exist, but never leave.
     assert AllowanceMail.objects.exists()
-    assert not AllowanceMail.objects.exclude(status=MailStatus.CANCELLED).exists()
+    assert not AllowanceMail.objects.exclude(status=Status.CANCELLED).exists()
     assert smtp.messages == []
 
 

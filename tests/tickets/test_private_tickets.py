@@ -22,8 +22,9 @@ from allowances.ledger import revision_create
 from allowances.models import Kind, LedgerEntry
 from allowances.month_end import close_month
 from allowances.selectors import balance_summary, pending_minutes, statement
+from mail.models import Status
 from notifications import delivery
-from notifications.models import Notification, Status
+from notifications.models import Notification
 from notifications.selectors import TicketFacts, recipients_for
 from tests.allowances.conftest import month, paris, resolved_ticket
 from tests.factories import ClientFactory, StaffFactory, make_ticket

@@ -4,13 +4,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from notifications.tasks import sweep_outbox
+from mail.tasks import sweep_outboxes
 
 
 class Command(BaseCommand):
     help = (
-        "Re-enqueue the notifications still waiting (what beat does every minute). Without a "
-        "broker they are sent right here: the way to retry them when no worker runs."
+        "Re-enqueue the e-mails still waiting, notifications and allowance mails (what beat does "
+        "every minute). Without a broker they are sent right here: the way to retry them when "
+        "no worker runs."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -22,5 +23,5 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, older_than: float, **options: Any) -> None:
-        count = sweep_outbox(older_than=older_than)
-        self.stdout.write(f"{count} notification(s) re-enqueued.")
+        count = sweep_outboxes(older_than=older_than)
+        self.stdout.write(f"{count} e-mail(s) re-enqueued.")

@@ -1,7 +1,9 @@
-"""Tunables of the notification delivery, with their production defaults.
+"""Tunables of the outboxes' delivery, with their production defaults.
 
-Each can be overridden by a Django setting of the same name (the tests shrink the delays so that
-an SMTP outage and its retries take seconds, not hours).
+They apply to every outbox (the ticket notifications and the allowance mails alike); their names
+say NOTIFICATIONS_ because the notifications were the first. Each can be overridden by a Django
+setting of the same name (the tests shrink the delays so that an SMTP outage and its retries
+take seconds, not hours).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def retry_delay(failures: int) -> float:
 
 
 def retry_schedule() -> list[float]:
-    """Every wait between the attempts of one notification, before it is given up."""
+    """Every wait between the attempts of one outbox row, before it is given up."""
     return [retry_delay(n) for n in range(1, int(value("NOTIFICATIONS_MAX_ATTEMPTS")))]
 
 

@@ -1,4 +1,8 @@
-"""One helper renders every e-mail from three templates: subject, text body and HTML body."""
+"""One helper renders every e-mail from three templates: subject, text body and HTML body.
+
+Used by every outbox (mail.sending) and by the mails sent at once from a request (invitations,
+e-mail changes).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ Attachment = tuple[str, bytes, str]
 
 
 class MessageSender(Protocol):
-    """A mail backend, or anything that sends like one (notifications.delivery.MailSession)."""
+    """A mail backend, or anything that sends like one (mail.smtp.MailSession)."""
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int: ...
 
