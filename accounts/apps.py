@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Comptes")
 
     def ready(self) -> None:
-        from . import signals
+        from . import pages, signals
 
         signals.connect()
+        pages.declare()

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, Sum
 
 from tickets.models import OPEN_STATES, Note, Ticket
 
@@ -224,24 +223,6 @@ class TicketTime:
         """Whether the non-billed total says more than the internal line's « dont … non
         facturé » (some public note is not billed): else it would say the same twice."""
         return self.unbillable > self.internal_unbillable
-
-
-def billable_minutes() -> Coalesce:
-    """A ticket's billable minutes (its private notes' included) as an expression to annotate
-    a ticket queryset with: the list's CSV gives the same figure as ticket_time().billable.
-
-    A subquery, not Sum("notes__..."): the list's filters may join the notes already (the text
-    search), and a second join would multiply the sum. It reads the partial index note_billable
-    alone.
-    """
-    per_ticket = (
-        Note.objects.filter(ticket=OuterRef("pk"), is_billable=True, minutes_spent__gt=0)
-        .values("ticket_id")
-        .annotate(total=Sum("minutes_spent"))
-        .values("total")
-        .order_by()
-    )
-    return Coalesce(Subquery(per_ticket, output_field=IntegerField()), 0)
 
 
 def ticket_time(ticket: Ticket) -> TicketTime:

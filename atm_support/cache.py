@@ -2,7 +2,7 @@
 
 `django.core.cache.backends.redis.RedisCacheClient.get_client` builds a new `redis.Redis` for
 every cache operation, and its constructor fills a table of ~170 response callbacks: about
-0.25 ms of CPU each time, twice per page served from the page cache (tickets/pagecache.py),
+0.25 ms of CPU each time, twice per page served from the page cache (atm_support/pagecache.py),
 measured with bench/profile_pages.py --cprofile. A `redis.Redis` is safe to share between
 threads (its pool hands each command a connection), so one per pool is kept.
 """

@@ -28,7 +28,7 @@ form's answer, and only a body far beyond gets this one.
 
 On the way out, every response to a signed-in user gets `Cache-Control: private, no-store`
 (they already vary on Cookie): no proxy nor browser cache keeps a page, a ticket or a file of a
-client after they leave, including the pages served from the page cache (tickets/pagecache.py),
+client after they leave, including the pages served from the page cache (atm_support/pagecache.py),
 which come out through here like any other. Static files never get here (WhiteNoise answers
 them before, with its own caching), and anonymous pages keep theirs.
 """

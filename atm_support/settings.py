@@ -204,7 +204,7 @@ if CACHE_URL:
     # Code that deletes session rows must clear their cached copy too (accounts.admin).
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
-# Rendered client pages kept until a write changes them (tickets/pagecache.py). Every process
+# Rendered client pages kept until a write changes them (atm_support/pagecache.py). Every process
 # that writes must share the cache, so it is on by default only with Redis.
 PAGE_CACHE = env_bool("PAGE_CACHE", bool(CACHE_URL))
 # At most this long (seconds) for a write made outside the application (a manual SQL fix).

@@ -605,7 +605,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--page-cache",
         choices=["on", "off"],
         default="on",
-        help="the pages' HTML cache (tickets/pagecache.py), in Redis db BENCH_REDIS_URL; "
+        help="the pages' HTML cache (atm_support/pagecache.py), in Redis db BENCH_REDIS_URL; "
         "on: what a client gets from a page seen again, off: the cost of rendering it",
     )
     parser.add_argument("--only", nargs="*", default=None, help="page keys (ceiling is kept)")

@@ -47,9 +47,9 @@ from allowances.periods import (
     periods_between,
     previous_period,
 )
+from atm_support import pagecache
 from mail.models import Status
 from notifications.outbox import muted
-from tickets import pagecache
 from tickets.attachments import attachments_store
 from tickets.models import (
     Attachment,

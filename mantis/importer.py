@@ -37,8 +37,8 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from allowances.models import AllowanceRevision, Kind, LedgerEntry
+from atm_support import pagecache
 from atm_support.db import insert_rows
-from tickets import pagecache
 from tickets.attachments import ALLOWED_TYPES, IMAGE_TYPES, _sniff, _thumbnail, safe_name
 from tickets.limits import ADDITIONAL_INFORMATION_MAX, DESCRIPTION_MAX, NOTE_MAX, STEPS_MAX
 from tickets.models import (

@@ -9,6 +9,6 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self) -> None:
-        from . import pagecache
+        from . import pages
 
-        pagecache.connect()
+        pages.declare()

@@ -41,7 +41,9 @@ from django.core.files.storage import Storage, storages
 from django.db import connections
 from django.utils import timezone
 
-from . import orphans, pagecache
+from atm_support import pagecache
+
+from . import orphans
 
 FORMAT = 1
 DATABASE_FILE = "database.dump"

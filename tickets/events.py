@@ -31,6 +31,10 @@ class TicketEvent:
 
 ticket_event = Signal()
 
+# Tickets changed by a bulk UPDATE, which sends no model signal (the month end closing the Résolu
+# tickets of an organisation): sent with `organisation_ids`, inside the change's transaction.
+tickets_bulk_changed = Signal()
+
 
 def publish(event: TicketEvent) -> None:
     ticket_event.send(sender=TicketEvent, event=event)

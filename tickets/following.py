@@ -6,7 +6,7 @@ Who is mailed is decided by notifications.selectors.recipients_for from the deri
 (reporter, note authors, users following all their organisation's tickets) and the Follower rows
 written here: a row follows, a muted row stops every derived reason of that user (see
 tickets.models.Follower). The page cache learns of each write from Follower's signals
-(tickets/pagecache.py).
+(atm_support/pagecache.py).
 """
 
 from __future__ import annotations

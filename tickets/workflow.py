@@ -26,8 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import pagecache
-from .events import EventKind, TicketEvent, publish
+from .events import EventKind, TicketEvent, publish, tickets_bulk_changed
 from .models import HistoryEntry, Note, State, Ticket
 
 if TYPE_CHECKING:
@@ -284,7 +283,8 @@ def tickets_close_resolved(
     Ticket.objects.filter(pk__in=ids).update(
         state=State.CLOSED, closed_at=now, updated_at=now, version=F("version") + 1
     )
-    pagecache.invalidate(organisation_id)  # an UPDATE and a bulk INSERT: no model signal
+    # An UPDATE and a bulk INSERT send no model signal: say it (the page cache listens).
+    tickets_bulk_changed.send(sender=Ticket, organisation_ids=[organisation_id])
     HistoryEntry.objects.bulk_create(
         HistoryEntry(
             ticket_id=pk,

@@ -1,4 +1,4 @@
-"""The kept client pages (tickets/pagecache.py): served again without their queries, and never
+"""The kept client pages (atm_support/pagecache.py): served again without their queries, and never
 stale after a write, whichever path the write takes."""
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from allowances.ledger import adjustment_create
+from atm_support import pagecache
 from atm_support.cache import RedisCache
 from tests.factories import CategoryFactory, ClientFactory, StaffFactory, make_ticket
 from tests.utils import text
-from tickets import pagecache
 from tickets.models import Category, State, Ticket
 from tickets.workflow import note_add, ticket_assign, ticket_change_state, tickets_close_resolved
 

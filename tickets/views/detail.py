@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 
 from accounts.access import client_required
 from accounts.models import User
-from allowances.selectors import ticket_time
+from atm_support import pagecache
 from atm_support.middleware import accepts_uploads
 
-from .. import pagecache, selectors
+from .. import hours, selectors
 from ..attachments import attachments_store
 from ..display import stored_choice_label, value_label
 from ..following import client_panel
@@ -223,7 +223,7 @@ def page_parts(request: HttpRequest, number: int) -> dict[str, str]:
         "history": history_lines(ticket, user),
         "links": selectors.links_visible_to(user, ticket),
         "awaiting_answer": ticket.state == State.FEEDBACK,
-        "time": ticket_time(ticket),
+        "time": hours.ticket_time(ticket),
     }
     parts = {
         part: render_to_string(f"tickets/_ticket_{part}.html", context, request=request)

@@ -27,9 +27,8 @@ from django.utils.translation import gettext as _
 
 from accounts.access import client_required
 from accounts.models import User
-from allowances.selectors import billable_minutes
+from atm_support import pagecache
 
-from .. import pagecache
 from ..display import value_label, when
 from ..models import Impact, Priority, State, Ticket
 from ..paging import IdsFirstPaginator
@@ -45,7 +44,7 @@ from ..search import (
     sort_value,
     with_closed_switch,
 )
-from ..selectors import tickets_visible_to, with_list_relations
+from ..selectors import billable_minutes, tickets_visible_to, with_list_relations
 
 PER_PAGE = 50
 NARROW_HIDDEN = frozenset({"priority", "category", "handler", "notes"})

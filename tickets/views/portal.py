@@ -14,9 +14,9 @@ from django.utils.http import urlencode
 
 from accounts.access import client_required
 from accounts.models import User
-from allowances.selectors import balance_summary
+from atm_support import pagecache
 
-from .. import pagecache, selectors
+from .. import hours, selectors
 from ..models import State
 
 NUMBER = re.compile(r"^#?\s*(\d{1,9})$")
@@ -42,7 +42,7 @@ def home_context(user: User) -> dict[str, Any]:
     return {
         "counts": [(State(key), total) for key, total in counts.items()],
         "awaiting": list(selectors.awaiting_client(user)[:20]),
-        "balance": balance_summary(user.organisation_id),  # type: ignore[arg-type]
+        "balance": hours.balance_summary(user.organisation_id),  # type: ignore[arg-type]
     }
 
 

@@ -24,11 +24,15 @@ Celery message.
 
 A write changes the generation twice: at once, so the same transaction and request never read
 their own stale page, and again after COMMIT, so a page rendered by a concurrent request from the
-data before the COMMIT is never served afterwards. Row writes are caught by the model signals
-below; the few bulk writes that bypass signals (month end, bulk close, category and user admin
-actions) call `invalidate()` themselves. A generation is a random start value, so a generation key
-lost by the cache (eviction, restart) can never come back to an old value and its stale pages.
-`PAGE_CACHE_TIMEOUT` bounds what a write outside the application (a manual SQL fix) could leave.
+data before the COMMIT is never served afterwards. Row writes are caught by the model signals:
+each app declares, in its AppConfig.ready, which of its models its pages show (`shown_in`,
+`shown_everywhere`, `shown_by` below: accounts, tickets and allowances do). The few bulk writes
+that bypass signals say so through their own app's events (the month end's closing of tickets:
+tickets.events.tickets_bulk_changed) or call `invalidate()` themselves (a restore, the demo).
+
+A generation is a random start value, so a generation key lost by the cache (eviction, restart)
+can never come back to an old value and its stale pages. `PAGE_CACHE_TIMEOUT` bounds what a write
+outside the application (a manual SQL fix) could leave.
 
 The cache must be shared by every process that writes (web, Celery worker, commands): the page
 cache is on when the cache is Redis (`CACHE_URL`, by default `REDIS_URL`), off otherwise
@@ -43,7 +47,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from django import forms
 from django.conf import settings
@@ -57,13 +61,16 @@ from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 from django.utils.datastructures import MultiValueDict
 
-from accounts.models import Organisation, User
+
+class Viewer(Protocol):
+    """Who a page is rendered for: a user of an organisation (None: staff)."""
+
+    pk: Any
+    organisation_id: int | None
+
 
 ALL = "all"  # the generation of what every organisation sees
 PREFIX = "pagecache:v1"
-
-# Users' columns whose change no page of another user shows (a staff member's login).
-LOGIN_FIELDS = frozenset({"last_login", "previous_login", "password"})
 
 # Larger pages are rendered each time: a ticket with hundreds of notes must not push dozens of
 # ordinary pages out of the cache's memory. A list page of 50 tickets is about 60,000 characters.
@@ -105,7 +112,7 @@ def invalidate(*organisation_ids: int | None, everyone: bool = False) -> None:
     transaction.on_commit(lambda: _bump(scopes))
 
 
-def page_key(page: str, user: User, *parts: object) -> str:
+def page_key(page: str, user: Viewer, *parts: object) -> str:
     """The key of a page for this viewer, language, day and parameters (`parts`)."""
     detail = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:32]
     language = translation.get_language() or ""
@@ -113,7 +120,7 @@ def page_key(page: str, user: User, *parts: object) -> str:
     return f"{PREFIX}:{page}:{user.pk}:{language}:{day}:{detail}"
 
 
-def _lookup(user: User, key: str) -> tuple[str, Any]:
+def _lookup(user: Viewer, key: str) -> tuple[str, Any]:
     """The current generations of the viewer's organisation and of everyone, and what `key`
     holds if it was stored under them: one round trip to the cache."""
     generation_keys = [_generation_key(user.organisation_id or 0), _generation_key(ALL)]
@@ -179,7 +186,7 @@ def _render(render: Callable[[], Any]) -> tuple[Any, bool]:
     return value, rendering.kept
 
 
-def cached(page: str, user: User, parts: Iterable[object], render: Callable[[], Any]) -> Any:
+def cached(page: str, user: Viewer, parts: Iterable[object], render: Callable[[], Any]) -> Any:
     """`render()`'s value, kept for this page, viewer and parameters until a write changes it.
 
     `render` must return only what any request of this viewer would get: no CSRF token, no
@@ -212,7 +219,7 @@ def page_response(
     `render_page(extra)` renders the page with `extra` added to its context. The page is kept
     with a random placeholder in place of the CSRF token, replaced by this request's (masked)
     token when served. A request with messages to show, or not a GET, is rendered afresh."""
-    user: User = request.user  # type: ignore[assignment]
+    user: Viewer = request.user  # type: ignore[assignment]
     if not enabled() or request.method != "GET" or _has_messages(request):
         return render_page({})
     parts = list(parts)
@@ -315,68 +322,44 @@ def normalised_query(params: QueryDict, parameters: Mapping[str, Normaliser]) ->
 # --- Writes that change pages ---------------------------------------------------------------
 
 
-def _organisation_of(instance: Model) -> int | None:
-    if isinstance(instance, Organisation):
-        return instance.pk
+def organisation_of(instance: Model) -> int | None:
+    """The organisation whose pages show `instance`: its own `organisation_id`, or its ticket's
+    (a note, file or history line); None when it has neither."""
     organisation_id = getattr(instance, "organisation_id", None)
     if organisation_id is not None:
         return int(organisation_id)
     try:
-        ticket = getattr(instance, "ticket", None)  # a note, file or history line
+        ticket = getattr(instance, "ticket", None)
     except ObjectDoesNotExist:
         return None  # deleted with its ticket, whose own signal tells the organisation
     return None if ticket is None else int(ticket.organisation_id)
 
 
-def _organisation_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    invalidate(_organisation_of(instance))
-
-
-def _everyone_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    invalidate(everyone=True)
-
-
-def _user_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    organisation_id = getattr(instance, "organisation_id", None)
-    if organisation_id is not None:
-        invalidate(organisation_id)  # the reporter's name, the previous login on Accueil
-        return
-    update_fields = kwargs.get("update_fields")
-    if update_fields and set(update_fields) <= LOGIN_FIELDS:
-        return  # a staff member logging in: no page shows it
-    invalidate(everyone=True)  # a handler's name, on any organisation's pages
-
-
-def _link_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    """A link between tickets shows on both tickets' pages, of one or two organisations."""
-    from .models import Ticket
-
-    ids = [getattr(instance, "source_id", None), getattr(instance, "target_id", None)]
-    organisations = Ticket.objects.filter(pk__in=[pk for pk in ids if pk is not None])
-    invalidate(*organisations.values_list("organisation_id", flat=True))
-
-
-def connect() -> None:
-    from allowances.models import AllowanceRevision, LedgerEntry
-
-    from .models import Attachment, Category, Follower, HistoryEntry, Note, Ticket, TicketLink
-
-    shown = (
-        Ticket,
-        Note,
-        Attachment,
-        HistoryEntry,
-        Follower,  # « Suivi du ticket » on the ticket page
-        LedgerEntry,
-        AllowanceRevision,
-        Organisation,
-    )
-    for model in shown:
-        for signal in (post_save, post_delete):
-            signal.connect(_organisation_changed, sender=model, dispatch_uid=f"pagecache.{model}")
+def shown_by(model: type[Model], changed: Callable[..., None]) -> None:
+    """Every save and delete of `model` calls `changed(sender, instance, **signal kwargs)`, which
+    says whose pages changed with `invalidate`."""
     for signal in (post_save, post_delete):
-        signal.connect(_everyone_changed, sender=Category, dispatch_uid="pagecache.category")
-    for signal in (post_save, post_delete):
-        signal.connect(_link_changed, sender=TicketLink, dispatch_uid="pagecache.ticketlink")
-    for signal in (post_save, post_delete):
-        signal.connect(_user_changed, sender=User, dispatch_uid="pagecache.user")
+        # Held strongly: `shown_in` and `shown_everywhere` pass functions made on the spot.
+        signal.connect(
+            changed, sender=model, weak=False, dispatch_uid=f"pagecache.{model._meta.label_lower}"
+        )
+
+
+def shown_in(
+    model: type[Model], organisation: Callable[[Model], int | None] = organisation_of
+) -> None:
+    """A write of `model` changes the pages of one organisation: `organisation(instance)`."""
+
+    def changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+        invalidate(organisation(instance))
+
+    shown_by(model, changed)
+
+
+def shown_everywhere(model: type[Model]) -> None:
+    """A write of `model` changes every organisation's pages (a category, say)."""
+
+    def changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+        invalidate(everyone=True)
+
+    shown_by(model, changed)
