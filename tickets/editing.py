@@ -16,7 +16,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import HistoryEntry, Ticket
+from .models import REPORT_FIELDS, HistoryEntry, Ticket
 from .workflow import WorkflowError, lock_current
 
 if TYPE_CHECKING:
@@ -24,14 +24,7 @@ if TYPE_CHECKING:
 
 # What staff may change beside state and handler; the reporter's organisation and the dates not.
 DETAIL_FIELDS = (
-    "category",
-    "reproducibility",
-    "impact",
-    "priority",
-    "summary",
-    "description",
-    "steps_to_reproduce",
-    "additional_information",
+    *REPORT_FIELDS,
     "resolution",
     # Staff's alone (tickets.selectors.tickets_visible_to); the client's history never shows
     # its changes (tickets.views.detail.history_lines).

@@ -19,7 +19,7 @@ from .limits import (
     limit_help,
     limit_sentence,
 )
-from .models import Category, Impact, Priority, Reproducibility, Ticket
+from .models import REPORT_FIELDS, Category, Impact, Priority, Reproducibility, Ticket
 
 # The report form's three levels, each with its default: nothing to choose, so no star.
 LEVELS: dict[str, type[Reproducibility | Impact | Priority]] = {
@@ -45,16 +45,7 @@ class TicketReportForm(DefaultedFieldsMixin, forms.ModelForm):
 
     class Meta:
         model = Ticket
-        fields = [
-            "category",
-            "reproducibility",
-            "impact",
-            "priority",
-            "summary",
-            "description",
-            "steps_to_reproduce",
-            "additional_information",
-        ]
+        fields = list(REPORT_FIELDS)
         labels = {
             "reproducibility": _("Reproductibilité"),
             "impact": _("Impact"),

@@ -106,6 +106,19 @@ class Resolution(models.IntegerChoices):
     WONT_FIX = 90, _("ne sera pas corrigé")
 
 
+# What a client's report holds (« Ouvrir un ticket »), which staff may also correct later.
+REPORT_FIELDS = (
+    "category",
+    "reproducibility",
+    "impact",
+    "priority",
+    "summary",
+    "description",
+    "steps_to_reproduce",
+    "additional_information",
+)
+
+
 class Counter(models.Model):
     """Gap-free sequences (ticket numbers): a row incremented in the caller's transaction."""
 
