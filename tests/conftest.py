@@ -83,6 +83,23 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on (a service down)."""
+    return _free_port()
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A loopback port that accepts TCP connections (the kernel's backlog) and never answers a
+    byte (a service hung)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    yield int(sock.getsockname()[1])
+    sock.close()
+
+
 @pytest.fixture(scope="session")
 def _smtp_server() -> Iterator[tuple[SMTPSink, int]]:
     sink = SMTPSink()

@@ -8,8 +8,6 @@ e-mail address, count per client, host name or version).
 from __future__ import annotations
 
 import json
-import os
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
@@ -37,10 +35,10 @@ from tests.factories import ClientFactory, make_ticket
 from tests.notifications.conftest import (
     Broker,
     Worker,
-    _database_url,
     broker_url,
     point_celery_at,
     wait_until,
+    worker_environment,
 )
 
 URL = "/sante/"
@@ -79,20 +77,7 @@ def real_worker(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory) 
     broker.flush()
     previous = celery_app.conf.broker_url
     point_celery_at(broker.url)
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PYTEST_", "CELERY_", "EMAIL_", "DJANGO_"))
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "atm_support.settings",
-            "DATABASE_URL": _database_url(),
-            "CELERY_BROKER_URL": broker.url,
-            "STATIC_MANIFEST": "0",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
+    env = worker_environment(broker.url)
     worker = Worker(env, tmp_path_factory.mktemp("celery") / "worker.log", concurrency=1)
     worker.start()
     try:
@@ -258,23 +243,6 @@ def test_a_signed_in_client_gets_the_same_anonymous_answer(
 
 
 @pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])  # nothing listens there once closed
-
-
-@pytest.fixture
-def silent_server() -> Iterator[int]:
-    """Accepts TCP connections (the kernel's backlog) and never answers a byte."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    yield int(sock.getsockname()[1])
-    sock.close()
-
-
-@pytest.fixture
 def broker_at() -> Iterator[Callable[[str], None]]:
     previous = celery_app.conf.broker_url
 
@@ -320,12 +288,12 @@ def test_redis_refusing_connections_gives_503(
 def test_redis_that_never_answers_gives_503_within_the_timeouts(
     client: Client,
     fresh_heartbeat: None,
-    silent_server: int,
+    silent_port: int,
     broker_at: Callable[[str], None],
 ) -> None:
-    broker_at(f"redis://127.0.0.1:{silent_server}/0")
+    broker_at(f"redis://127.0.0.1:{silent_port}/0")
     # Only around the request: the suite's own cache clearing needs the real Redis after it.
-    with override_settings(CACHES=redis_cache(f"redis://127.0.0.1:{silent_server}/1")):
+    with override_settings(CACHES=redis_cache(f"redis://127.0.0.1:{silent_port}/1")):
         status, body, _ = get_or_hang(client)
 
     assert status == 503

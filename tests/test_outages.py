@@ -7,8 +7,6 @@ page (session copies, kept pages) and the admin.
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,23 +22,6 @@ from tests.utils import text
 pytestmark = pytest.mark.django_db
 
 UNAVAILABLE = "Service momentanément indisponible"
-
-
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])  # nothing listens there once closed
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """Accepts TCP connections (the kernel's backlog) and never answers a byte."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    yield int(sock.getsockname()[1])
-    sock.close()
 
 
 def redis_at(port: int) -> override_settings:

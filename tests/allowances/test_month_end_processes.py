@@ -8,8 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from allowances.periods import current_period, format_period, previous_period
 from tests.allowances.conftest import paris, resolved_ticket
 from tests.conftest import SMTPSink
 from tests.factories import ClientFactory, OrganisationFactory, StaffFactory
+from tests.notifications.conftest import wait_until
 from tickets.models import State, Ticket
 
 pytestmark = [
@@ -38,15 +37,8 @@ ORGANISATIONS = 12
 ALLOWANCE = 90
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 30, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+# Starting a Django process and reaching its lock takes seconds on a loaded machine.
+PROCESS_WAIT = 30
 
 
 def waiting_on_locks(query_start: str) -> list[int]:
@@ -199,7 +191,9 @@ def test_two_processes_at_once_give_one_run_and_one_statement_each(world: dict[s
             )
         first, second = start_close_month(world), start_close_month(world)
         wait_until(
-            lambda: len(waiting_on_locks("SELECT")) >= 2, what="both processes waiting for the lock"
+            lambda: len(waiting_on_locks("SELECT")) >= 2,
+            timeout=PROCESS_WAIT,
+            what="both processes waiting for the lock",
         )
         blocker.rollback()  # go
         out_first, err_first = first.communicate(timeout=120)
@@ -247,6 +241,7 @@ def test_a_process_killed_mid_transaction_leaves_nothing_half_done_and_a_rerun_c
         process = start_close_month(world)
         [backend] = wait_until(
             lambda: waiting_on_locks('INSERT INTO "allowances_ledgerentry"'),
+            timeout=PROCESS_WAIT,
             what="the process stuck at the victim's credit",
         )
         process.send_signal(signal.SIGKILL)
@@ -255,7 +250,11 @@ def test_a_process_killed_mid_transaction_leaves_nothing_half_done_and_a_rerun_c
         blocker.rollback()
         blocker.close()
     # Its backend notices the dead client once the lock is free, and rolls back: wait for it.
-    wait_until(lambda: not backend_alive(backend), what="the killed process's backend to leave")
+    wait_until(
+        lambda: not backend_alive(backend),
+        timeout=PROCESS_WAIT,
+        what="the killed process's backend to leave",
+    )
     done = set(
         LedgerEntry.objects.filter(kind=Kind.CREDIT, period=world["this_month"]).values_list(
             "organisation_id", flat=True

@@ -154,9 +154,9 @@ def mail_worker(
     from tests.notifications.conftest import (
         Broker,
         Worker,
-        _database_url,
         broker_url,
         point_celery_at,
+        worker_environment,
     )
 
     _sink, smtp_port = _smtp_server
@@ -164,25 +164,14 @@ def mail_worker(
     broker.flush()
     previous = celery_app.conf.broker_url
     point_celery_at(broker.url)  # what the live server (a thread of this process) publishes to
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PYTEST_", "CELERY_", "EMAIL_", "DJANGO_"))
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "atm_support.settings",
-            "DATABASE_URL": _database_url(),
-            "CELERY_BROKER_URL": broker.url,
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(smtp_port),
-            "EMAIL_TIMEOUT": "5",
-            # Links in the mails lead to the live server, as SITE_URL does in production.
-            "SITE_URL": live_server.url,
-            "STATIC_MANIFEST": "0",
-            "LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1",
-        }
+    env = worker_environment(
+        broker.url,
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_port),
+        EMAIL_TIMEOUT="5",
+        # Links in the mails lead to the live server, as SITE_URL does in production.
+        SITE_URL=live_server.url,
+        LOG_LEVEL="INFO",
     )
     worker = Worker(env, tmp_path_factory.mktemp("celery") / "worker.log", concurrency=2)
     worker.start()

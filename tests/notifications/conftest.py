@@ -250,6 +250,27 @@ def _database_url() -> str:
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def worker_environment(broker_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a `celery worker` the tests start: this one without what configures
+    pytest, Celery, mail or Django, then the test database, `broker_url` and `settings`."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PYTEST_", "CELERY_", "EMAIL_", "DJANGO_"))
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "atm_support.settings",
+            "DATABASE_URL": _database_url(),
+            "CELERY_BROKER_URL": broker_url,
+            "STATIC_MANIFEST": "0",
+            "PYTHONUNBUFFERED": "1",
+            **settings,
+        }
+    )
+    return env
+
+
 class Worker:
     """One `celery worker` process (prefork), with its own process group."""
 
@@ -330,25 +351,14 @@ class Worker:
 
 @pytest.fixture(scope="module")
 def worker_env(django_db_setup: Any, broker: Broker, smtp_server: FaultySMTP) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PYTEST_", "CELERY_", "EMAIL_", "DJANGO_"))
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tests.notifications.worker_settings",
-            "DATABASE_URL": _database_url(),
-            "CELERY_BROKER_URL": broker.url,
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(smtp_server.port),
-            "EMAIL_TIMEOUT": "2",
-            "STATIC_MANIFEST": "0",
-            "LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1",
-        }
+    return worker_environment(
+        broker.url,
+        DJANGO_SETTINGS_MODULE="tests.notifications.worker_settings",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_server.port),
+        EMAIL_TIMEOUT="2",
+        LOG_LEVEL="INFO",
     )
-    return env
 
 
 @pytest.fixture(scope="module")
