@@ -141,7 +141,8 @@ def autoresolve_feedback(
                     author=author,
                     text=note_text(days),
                     is_billable=False,
-                    system_moves_to=State.RESOLVED,
+                    move_to=State.RESOLVED,
+                    move_by_system=True,
                 )
         except WorkflowError:
             logger.warning("Ticket %s not auto-resolved", item.number, exc_info=True)

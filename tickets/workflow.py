@@ -189,18 +189,21 @@ def note_add(
     minutes_spent: int = 0,
     is_billable: bool = True,
     reopen: bool = False,
-    system_moves_to: str | None = None,
+    move_to: str | None = None,
+    move_by_system: bool = False,
 ) -> Note:
     """Add a note. A client's note answers a Commentaire; with `reopen`, it reopens a Résolu ticket.
 
-    A client can set neither privacy nor time: those are staff-only and silently dropped. With
-    `system_moves_to`, the system (no actor) then moves the ticket to that state in the same
-    change: the daily auto-resolution's explanatory note and « Résolu ».
+    A client can set neither privacy nor time: those are staff-only and silently dropped.
+
+    With `move_to`, the ticket then moves to that state in the same change, with the guard of
+    ticket_change_state (refused, the note is not written either): by the note's author (staff
+    asking the client, resolving), or by the system with `move_by_system` (the daily
+    auto-resolution's explanatory note and « Résolu »).
 
     A public note that moves its ticket is one event carrying the note and both states: one
-    mail, not two. A private note never moves its ticket here (only a client's note does, and
-    a client writes none), except with `system_moves_to`: then the note and the move stay two
-    events, so that the move is mailed to those who may not read the note.
+    mail, not two. A private note's move stays an event of its own, mailed to those who may
+    not read the note.
     """
     text = text.strip()
     if not text:
@@ -242,9 +245,10 @@ def note_add(
         if actor == Actor.CLIENT and (locked.state == State.FEEDBACK or reopen):
             to = State.ASSIGNED if locked.handler_id else State.NEW
             moves.append(_apply_state(locked, to, author))
-        if system_moves_to is not None:
-            _check_move(locked, system_moves_to, None)
-            moves.append(_apply_state(locked, system_moves_to, None))
+        if move_to is not None:
+            mover = None if move_by_system else author
+            _check_move(locked, move_to, mover)
+            moves.append(_apply_state(locked, move_to, mover))
         if moves and not is_private:
             event = replace(event, old_state=moves[0].old_state, new_state=moves[-1].new_state)
             moves = []

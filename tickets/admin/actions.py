@@ -219,8 +219,8 @@ class TicketActions(admin.ModelAdmin[Ticket]):
     def _note_then_move(
         self, request: HttpRequest, queryset: QuerySet[Ticket], form: Form, text: str, *, to: str
     ) -> None:
-        """The note, then the state change, in one transaction per ticket: a refused move takes
-        its note back. Both by the same technician, the notifications make one mail of them."""
+        """The note, then the state change, in one change per ticket (workflow.note_add's
+        `move_to`): a refused move takes its note back, and the two are one event, one mail."""
         me = staff_member(request)
         target = State.FEEDBACK if to == "ask" else State.RESOLVED
 
@@ -231,8 +231,8 @@ class TicketActions(admin.ModelAdmin[Ticket]):
                 text=text,
                 minutes_spent=form.cleaned_data["minutes_spent"] or 0,
                 is_billable=form.cleaned_data["is_billable"],
+                move_to=target,
             )
-            ticket_change_state(ticket=ticket.pk, to=target, by=me)
 
         def done(n: int) -> str:
             if target == State.FEEDBACK:
