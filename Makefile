@@ -44,16 +44,18 @@ run: install pdf-debs
 	@bash scripts/serve.sh
 
 # Debian packages the suite needs, each as "a file it installs:the package": Chromium for the
-# browser tests, nginx for `nginx -t` on deploy/nginx.conf, and what WeasyPrint loads at import
-# for the statement PDF (allowances/pdf.py; the portal needs it too: `run` installs them).
-# Installed only when missing. The libraries' directory is the architecture's (x86_64-linux-gnu...).
+# browser tests, nginx for `nginx -t` on deploy/nginx.conf, Dovecot for the support mailbox's
+# IMAP tests (tests/mail/dovecot.py starts its own, on a free loopback port), and what WeasyPrint
+# loads at import for the statement PDF (allowances/pdf.py; the portal needs it too: `run`
+# installs them). Installed only when missing. The libraries' directory is the architecture's
+# (x86_64-linux-gnu...).
 MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo "$$(uname -m)-linux-gnu")
 LIBDIR := /usr/lib/$(MULTIARCH)
 PDF_DEBS := $(LIBDIR)/libpango-1.0.so.0:libpango-1.0-0 \
 	$(LIBDIR)/libpangoft2-1.0.so.0:libpangoft2-1.0-0 \
 	$(LIBDIR)/libharfbuzz-subset.so.0:libharfbuzz-subset0 \
 	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
-DEBS := $(CHROMIUM):chromium /usr/sbin/nginx:nginx-light $(PDF_DEBS)
+DEBS := $(CHROMIUM):chromium /usr/sbin/nginx:nginx-light /usr/sbin/dovecot:dovecot-imapd $(PDF_DEBS)
 
 debs:
 	@missing=; for d in $(DEBS); do [ -e "$${d%%:*}" ] || missing="$$missing $${d#*:}"; done; \
@@ -62,6 +64,11 @@ debs:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null \
 	    || { echo "ERROR: could not install$$missing (apt-get install -y$$missing)"; exit 1; }; \
+	  case "$$missing" in *dovecot-imapd*) \
+	    echo "Stopping the system Dovecot the package started (the tests run their own)"; \
+	    $$SUDO systemctl disable --now dovecot.socket dovecot.service >/dev/null 2>&1 \
+	      || $$SUDO service dovecot stop >/dev/null 2>&1 || true;; \
+	  esac; \
 	fi
 
 chromium: debs
