@@ -8,13 +8,13 @@ import pytest
 from tests.mail.dovecot import DOVECOT, Dovecot, DovecotError
 
 
-def _running() -> Iterator[Dovecot]:
+def _running(*, tls: bool = False) -> Iterator[Dovecot]:
     if not os.access(DOVECOT, os.X_OK):
         pytest.fail(
             f"{DOVECOT} is missing: run `make test`, which installs the Debian package "
             "dovecot-imapd (or apt-get install dovecot-imapd)."
         )
-    server = Dovecot()
+    server = Dovecot(tls=tls)
     try:
         server.start()
     except DovecotError as error:
@@ -45,3 +45,10 @@ def own_dovecot() -> Iterator[Dovecot]:
     """A Dovecot of the test's own, for a test that fails a login: Dovecot then delays the next
     logins from that address by seconds (its anvil penalty), which would slow every test after."""
     yield from _running()
+
+
+@pytest.fixture(scope="module")
+def tls_dovecot() -> Iterator[Dovecot]:
+    """A Dovecot with TLS: STARTTLS on .port, implicit TLS on .imaps_port, its self-signed
+    certificate in .certificate (trust it with SSL_CERT_FILE)."""
+    yield from _running(tls=True)

@@ -36,7 +36,7 @@ info_log_path = {root}/dovecot.log
 auth_verbose = yes
 # A wrong password answers at once (the tests try one), not after the default 2 s.
 auth_failure_delay = 0
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 login_trusted_networks = 127.0.0.0/8
@@ -68,7 +68,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 """
@@ -88,6 +89,13 @@ service imap-login {{
 """
 
 
+# A certificate for 127.0.0.1, valid two days: the TLS tests trust it through SSL_CERT_FILE.
+SELF_SIGNED = (
+    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+    "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"
+)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -101,9 +109,14 @@ class DovecotError(RuntimeError):
 class Dovecot:
     """One running server; `url` is what mail.inbound.mailbox.Mailbox takes."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls: bool = False) -> None:
+        """With tls, STARTTLS on `port` and implicit TLS on `imaps_port`, with a certificate for
+        127.0.0.1 whose file `certificate` a client must trust (SSL_CERT_FILE)."""
         self.root = Path(tempfile.mkdtemp(prefix="atm-dovecot-"))
         self.port = _free_port()
+        self.tls = tls
+        self.imaps_port = _free_port() if tls else 0
+        self.certificate = self.root / "cert.pem"
         self.url = f"imap://{USER}:{PASSWORD}@127.0.0.1:{self.port}/INBOX?tls=off"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -133,9 +146,24 @@ class Dovecot:
         os.chown(self.root / "mail", uid, gid)
         (self.root / "passwd").write_text(f"{USER}:{PASSWORD}\n")
         config = self.root / "dovecot.conf"
+        ssl = "ssl = no"
+        if self.tls:
+            key = self.root / "key.pem"
+            subprocess.run(
+                [*SELF_SIGNED.split(), "-keyout", str(key), "-out", str(self.certificate)],
+                check=True,
+                capture_output=True,
+            )
+            ssl = f"ssl = yes\nssl_cert = <{self.certificate}\nssl_key = <{key}"
         config.write_text(
             CONFIG.format(
-                root=self.root, port=self.port, uid=uid, gid=gid, unprivileged=unprivileged
+                root=self.root,
+                port=self.port,
+                imaps_port=self.imaps_port,
+                ssl=ssl,
+                uid=uid,
+                gid=gid,
+                unprivileged=unprivileged,
             )
         )
         output = (self.root / "dovecot.out").open("wb")

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from mail.inbound.mailbox import FAILED, PROCESSED, Mailbox, MailboxConfig, MailboxError
+from tests.mail.dovecot import PASSWORD
 
 
 def message(subject: str, body: str = "Bonjour,\r\nle DAB ne rend plus la monnaie.\r\n") -> bytes:
@@ -295,3 +296,35 @@ def test_a_30_mb_message_is_fetched_whole(dovecot, mailbox_url):
         f"\n30 MB message ({len(raw) / 1e6:.1f} MB): append {appended - started:.2f} s, "
         f"fetch {done - appended:.2f} s"
     )
+
+
+# ---- TLS (a Dovecot with a self-signed certificate for 127.0.0.1)
+
+
+@pytest.mark.parametrize("scheme", ["imaps", "imap"])
+def test_tls_and_starttls_to_a_trusted_server(tls_dovecot, monkeypatch, scheme):
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_dovecot.certificate))
+    port = tls_dovecot.imaps_port if scheme == "imaps" else tls_dovecot.port
+    url = f"{scheme}://support:{PASSWORD}@127.0.0.1:{port}/INBOX"
+    raw = message(f"Par {scheme}")
+    with Mailbox(url) as mailbox:
+        assert mailbox.config.security == ("ssl" if scheme == "imaps" else "starttls")
+        assert mailbox.client.socket().version().startswith("TLS")
+        mailbox.append(raw)
+        uid = mailbox.uids()[-1]
+        assert mailbox.fetch(uid) == raw
+        mailbox.move(uid, PROCESSED)
+    assert raw in tls_dovecot.fetch_all("Traités")
+
+
+@pytest.mark.parametrize("scheme", ["imaps", "imap"])
+def test_an_untrusted_certificate_is_refused(tls_dovecot, monkeypatch, tmp_path, scheme):
+    """The certificate is checked: a server whose certificate no CA vouches for is refused."""
+    empty = tmp_path / "no-ca.pem"
+    empty.write_text("")
+    monkeypatch.setenv("SSL_CERT_FILE", str(empty))
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    port = tls_dovecot.imaps_port if scheme == "imaps" else tls_dovecot.port
+    url = f"{scheme}://support:{PASSWORD}@127.0.0.1:{port}/INBOX"
+    with pytest.raises(MailboxError, match="CERTIFICATE_VERIFY_FAILED"), Mailbox(url, timeout=5):
+        pass
