@@ -24,7 +24,7 @@ from accounts.models import User
 from mail import sending
 from mail.outbox import publish
 from mail.rendering import Attachment, MessageSender
-from mail.sending import Delivery, mail_domain
+from mail.sending import Delivery
 from notifications.selectors import access_refused
 
 from . import selectors
@@ -179,9 +179,7 @@ def _attachments(row: AllowanceMail) -> list[Attachment]:
 
 
 def _headers(row: AllowanceMail) -> dict[str, str]:
-    domain = mail_domain()
-    # Fixed per row: a mail client that dedupes hides the rare duplicate of a crashed worker.
-    return {"Message-ID": f"<allowance-{row.pk}@{domain}>", "Auto-Submitted": "auto-generated"}
+    return {"Message-ID": sending.message_id(row), "Auto-Submitted": "auto-generated"}
 
 
 def statement_url(period: date) -> str:

@@ -232,6 +232,8 @@ class AllowanceMail(Outbox):
     The delivery columns and their meaning: mail.models.Outbox.
     """
 
+    MESSAGE_ID_PREFIX = "allowance"
+
     kind = models.CharField(_("type"), max_length=20, choices=MailKind.choices)
     organisation = models.ForeignKey(
         Organisation,

@@ -348,6 +348,19 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "ATM Support <support@atm-consult
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[ATM Support] "
 
+# E-mail in (mail/inbound/, notifications/inbound.py): off while INBOUND_IMAP_URL is unset.
+# imaps://user:password@host:993/INBOX (implicit TLS), imap://…:143/INBOX (STARTTLS, required);
+# plain IMAP (?tls=off) only to a loopback address. Handled mails go to the folder « Traités »,
+# those that could not be handled to « Erreurs »; none is ever deleted.
+INBOUND_IMAP_URL = env("INBOUND_IMAP_URL")
+# The support address replies go to, with plus-addressing: support+<ticket>.<user>.<signature>@…
+INBOUND_ADDRESS = env("INBOUND_ADDRESS", SUPPORT_EMAIL if INBOUND_IMAP_URL else "")
+INBOUND_FETCH_EVERY = env_int("INBOUND_FETCH_EVERY", 60)  # seconds between two reads (beat)
+INBOUND_BATCH = env_int("INBOUND_BATCH", 500)  # messages handled per read at most
+# The category of a ticket opened by mail (its name); the first active category when unset.
+INBOUND_CATEGORY = env("INBOUND_CATEGORY")
+INBOUND_TICKETS_PER_HOUR = env_int("INBOUND_TICKETS_PER_HOUR", 10)  # per sender
+
 # Celery: Redis broker when REDIS_URL is set; without a broker, tasks run in-process.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -387,6 +400,13 @@ CELERY_BEAT_SCHEDULE = {
     "mail-sweep-outboxes": {
         "task": "mail.tasks.sweep_outboxes",
         "schedule": 60.0,
+    },
+    # E-mail in: read the support mailbox (nothing to do while INBOUND_IMAP_URL is unset). A
+    # read still running skips the next (mail.tasks.fetch_inbound); a late one is dropped.
+    "mail-fetch-inbound": {
+        "task": "mail.tasks.fetch_inbound",
+        "schedule": float(INBOUND_FETCH_EVERY),
+        "options": {"expires": max(INBOUND_FETCH_EVERY - 5, 5)},
     },
     # Unanswered « Commentaire » tickets → « Résolu » (AUTORESOLVE_FEEDBACK_DAYS); idempotent.
     "tickets-autoresolve-feedback": {

@@ -8,6 +8,7 @@ what its mails are about and its recipient; the columns of the delivery are decl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from django.db import models
 from django.utils import timezone
@@ -47,6 +48,10 @@ class Outbox(models.Model):
     sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
     sent_to = models.EmailField(_("envoyé à"), blank=True)
     last_error = models.TextField(_("dernière erreur"), blank=True)
+
+    # Its mails' Message-ID is <PREFIX-pk@domain> (mail.sending.message_id): what a bounce
+    # names to be matched back to its row (mail.outbox.mark_bounced).
+    MESSAGE_ID_PREFIX: ClassVar[str] = ""
 
     class Meta:
         abstract = True

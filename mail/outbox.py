@@ -88,6 +88,29 @@ def outboxes() -> list[type[Outbox]]:
     return [model for model in apps.get_models() if issubclass(model, Outbox)]
 
 
+def mark_bounced(message_ids: Sequence[str], reason: str) -> list[str]:
+    """A bounce returned these mails: their rows, in whichever outbox, become FAILED with the
+    reason (« Renvoyer » can send them again once the address is fixed). Returns the ids of the
+    rows it marked, as « model pk »."""
+    from .sending import mail_domain
+
+    by_prefix = {model.MESSAGE_ID_PREFIX: model for model in outboxes() if model.MESSAGE_ID_PREFIX}
+    wanted: dict[type[Outbox], set[int]] = {}
+    for message_id in message_ids:
+        prefix, _, rest = message_id.strip("<> ").partition("-")
+        pk, _, domain = rest.partition("@")
+        model = by_prefix.get(prefix)
+        if model is not None and pk.isdigit() and domain == mail_domain():
+            wanted.setdefault(model, set()).add(int(pk))
+    marked = []
+    for model, pks in wanted.items():
+        rows = model._default_manager.filter(pk__in=pks).exclude(status=Status.FAILED)
+        found = sorted(rows.values_list("pk", flat=True))
+        rows.filter(pk__in=found).update(status=Status.FAILED, last_error=reason)
+        marked += [f"{model._meta.verbose_name} {pk}" for pk in found]
+    return marked
+
+
 def take_overdue(queued: QuerySet[Any], older_than: float | None = None) -> list[int]:
     """The ids of `queued` rows due more than `older_than` seconds ago (NOTIFICATIONS_SWEEP_AFTER
     by default), a batch at most, rows locked by a sending worker skipped; they are made due now,

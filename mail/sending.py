@@ -216,6 +216,12 @@ def record_failure(row: Any, error: Exception, *, label: str) -> Delivery:
     return Delivery(Outcome.FAILED)
 
 
+def message_id(row: Any) -> str:
+    """Fixed per row: a mail client that dedupes hides the rare duplicate of a crashed worker,
+    and a bounce names the row it returns."""
+    return f"<{row.MESSAGE_ID_PREFIX}-{row.pk}@{mail_domain()}>"
+
+
 def mail_domain() -> str:
     """The right-hand side of the Message-IDs the outboxes give their mails."""
     return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "atm-support.local"

@@ -139,3 +139,6 @@ def followers_shown(ticket: Ticket) -> str:
             % {"names": ", ".join(str(row.user) for row in muted)}
         )
     return " ; ".join(lines) or "—"
+
+
+from . import admin_inbound  # noqa: E402, F401 - « Courriels reçus », « Courriels non rattachés »

@@ -9,4 +9,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401 - connects the ticket_event receiver
+        from . import inbound, receivers  # noqa: F401 - connects the ticket_event receiver
+
+        inbound.register()  # what a mail read from the support mailbox does

@@ -11,8 +11,9 @@ from django.conf import settings
 from django.urls import reverse
 
 from mail import sending
+from mail.inbound.tokens import inbound_address, reply_address
 from mail.rendering import MessageSender
-from mail.sending import Delivery, mail_domain
+from mail.sending import Delivery, mail_domain, message_id
 from tickets.models import State, Ticket
 
 from .models import Event, Notification
@@ -101,16 +102,19 @@ def _without_access(row: Notification) -> str:
 
 
 def _headers(row: Notification) -> dict[str, str]:
-    """A Message-ID fixed per row lets mail clients that dedupe hide a rare duplicate; the
-    ticket's thread id groups its mails into one conversation."""
-    domain = mail_domain()
-    thread = f"<ticket-{row.event.ticket.number}@{domain}>"
-    return {
-        "Message-ID": f"<notification-{row.pk}@{domain}>",
+    """The ticket's thread id groups its mails into one conversation; with e-mail in, the
+    Reply-To names the ticket and the recipient, signed (notifications/inbound.py reads it)."""
+    thread = f"<ticket-{row.event.ticket.number}@{mail_domain()}>"
+    headers = {
+        "Message-ID": message_id(row),
         "In-Reply-To": thread,
         "References": thread,
         "Auto-Submitted": "auto-generated",
     }
+    reply_to = reply_address(row.event.ticket.number, row.recipient_id)
+    if reply_to:
+        headers["Reply-To"] = reply_to
+    return headers
 
 
 def ticket_url(row: Notification) -> str:
@@ -145,4 +149,6 @@ def notification_context(row: Notification) -> dict[str, Any]:
         "handler": event.ticket.handler,
         "url": ticket_url(row),
         "account_url": settings.SITE_URL + reverse("accounts:account"),
+        # With e-mail in, the Reply-To leads to a note on the ticket (notifications/inbound.py).
+        "can_reply": bool(inbound_address()),
     }

@@ -76,11 +76,15 @@ class Reason(models.TextChoices):
     NOTE_AUTHOR = "note_author", _("auteur d'une note")
     ORGANISATION = "organisation", _("suit tous les tickets de l'organisation")
     FOLLOWER = "follower", _("suit ce ticket")
+    # The sender of a mail that opened a ticket: its number and link (notifications/inbound.py).
+    ACKNOWLEDGEMENT = "acknowledgement", _("accusé de réception")
 
 
 class Notification(Outbox):
     """The outbox row: one e-mail to one recipient about one event, sent at least once (the
     delivery columns and their meaning: mail.models.Outbox)."""
+
+    MESSAGE_ID_PREFIX = "notification"
 
     event = models.ForeignKey(
         Event, verbose_name=_("événement"), on_delete=models.CASCADE, related_name="notifications"
@@ -120,3 +124,93 @@ class Notification(Outbox):
         from .outbox import enqueue
 
         return enqueue(ids, patient=patient)
+
+
+class Inbound(models.TextChoices):
+    """What became of a mail the support mailbox received (notifications/inbound.py)."""
+
+    NOTE = "note", _("note ajoutée")
+    TICKET = "ticket", _("ticket ouvert")
+    UNATTACHED = "unattached", _("non rattaché")
+    AUTOMATIC = "automatic", _("automatique, ignoré")
+    BOUNCE = "bounce", _("rejet de livraison")
+    DISMISSED = "dismissed", _("écarté")
+    FAILED = "failed", _("erreur")
+
+
+def inbound_path(instance: InboundMail, filename: str) -> str:
+    received = instance.received_at or timezone.now()
+    return f"inbound/{received:%Y/%m}/{filename}"
+
+
+class InboundMail(models.Model):
+    """One mail read from the support mailbox, recorded once: its key (the Message-ID, or a
+    digest of a mail without one) is unique, which is how a mail seen again (a crash between
+    the commit and the move to « Traités ») is recognised. The whole message is kept as an .eml
+    file for staff, whatever became of it."""
+
+    key = models.CharField(_("identifiant"), max_length=255, unique=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
+    sender = models.CharField(_("expéditeur"), max_length=254, blank=True)
+    sender_name = models.CharField(_("nom de l'expéditeur"), max_length=255, blank=True)
+    subject = models.CharField(_("objet"), max_length=255, blank=True)
+    received_at = models.DateTimeField(_("reçu le"), default=timezone.now)
+    size = models.PositiveIntegerField(_("taille (octets)"), default=0)
+    raw = models.FileField(_("courriel d'origine"), upload_to=inbound_path, max_length=255)
+    status = models.CharField(_("suite donnée"), max_length=20, choices=Inbound.choices)
+    reason = models.TextField(_("motif"), blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("utilisateur reconnu"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        verbose_name=_("ticket"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_mails",
+    )
+    note = models.ForeignKey(
+        "tickets.Note",
+        verbose_name=_("note"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_mails",
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("traité par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(_("traité le"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("courriel reçu")
+        verbose_name_plural = _("courriels reçus")
+        indexes = [
+            models.Index(fields=["status", "-received_at"], name="inbound_status_received"),
+            # The per-sender cap on tickets opened by mail.
+            models.Index(fields=["sender", "status", "received_at"], name="inbound_sender_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender or '?'} — {self.subject or '(sans objet)'}"
+
+
+class UnattachedMail(InboundMail):
+    """« Courriels non rattachés »: the mails staff attach, turn into a ticket or dismiss."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("courriel non rattaché")
+        verbose_name_plural = _("courriels non rattachés")
