@@ -591,5 +591,35 @@ def test_a_message_the_parser_trips_on_goes_to_erreurs_and_the_next_ones_are_rea
     put(dovecot, message(sender=desk.client.email, to=reply_address(desk.ticket, desk.client)))
     assert read_mailbox() == {FAILED: 1, PROCESSED: 1}
     failed = InboundMail.objects.get(status=Inbound.FAILED)
-    assert failed.key.startswith("sha256:") and failed.reason == "ValueError: analyse impossible"
+    assert failed.key.startswith("sha256:")
+    assert failed.reason == "ValueError: analyse impossible"
     assert Note.objects.filter(ticket=desk.ticket).count() == 1
+
+
+MESSAGES = Path(__file__).parent / "messages"
+SAMPLE_REPLY_TO = b"support+0000123.42.3f9a0c1d2e4b5a6f7081@atm-consulting.fr"
+
+
+@pytest.mark.parametrize(
+    "sample",
+    ["gmail_reply", "outlook_web_reply", "outlook_desktop_reply", "thunderbird_reply"],
+)
+def test_real_french_reply_layouts_leave_only_the_new_text(inbound, dovecot, desk, sample):
+    """Replies as Gmail, Outlook (web and desktop) and Thunderbird write them in French
+    (tests/mail/messages), addressed to this ticket's reply address by its client."""
+    import re
+
+    raw = (MESSAGES / f"{sample}.eml").read_bytes()
+    raw = raw.replace(SAMPLE_REPLY_TO, reply_address(desk.ticket, desk.client).encode())
+    raw = re.sub(rb"(?m)^From: .*$", f"From: Camille <{desk.client.email}>".encode(), raw, count=1)
+    put(dovecot, raw)
+    read_mailbox()
+
+    note = Note.objects.get(ticket=desk.ticket)
+    assert note.author == desk.client
+    for quoted in ("a écrit", "De :", "Envoyé :", "Message d'origine", "\n>", "Pouvez-vous"):
+        assert quoted not in note.text
+    assert note.text.startswith("Bonjour")
+    mail = InboundMail.objects.get()
+    # The whole message, quotes included, stays for staff (as IMAP carries it: CRLF lines).
+    assert mail.raw.read() == raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
