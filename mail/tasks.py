@@ -19,6 +19,7 @@ from django.core.cache import cache
 
 from . import smtp  # noqa: F401 - a worker closes its SMTP session on shutdown (mail.smtp)
 from .inbound import fetch
+from .inbound.mailbox import MailboxError
 from .outbox import outboxes, sweep
 
 logger = logging.getLogger(__name__)
@@ -46,5 +47,9 @@ def fetch_inbound() -> int:
         return 0
     try:
         return sum(fetch.fetch().values())
+    except MailboxError as error:
+        # The server is down or refuses us: the messages wait there; the next read tries again.
+        logger.error("Inbound mail: the support mailbox is unreachable: %s", error)
+        return 0
     finally:
         cache.delete(FETCH_LOCK)

@@ -623,3 +623,56 @@ def test_real_french_reply_layouts_leave_only_the_new_text(inbound, dovecot, des
     mail = InboundMail.objects.get()
     # The whole message, quotes included, stays for staff (as IMAP carries it: CRLF lines).
     assert mail.raw.read() == raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def test_the_beat_task_reads_the_mailbox_and_skips_while_a_read_runs(inbound, dovecot, desk):
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from atm_support.celery import app
+    from mail.tasks import FETCH_LOCK, fetch_inbound
+
+    entry = settings.CELERY_BEAT_SCHEDULE["mail-fetch-inbound"]
+    assert entry["task"] in app.tasks
+    assert entry["schedule"] == settings.INBOUND_FETCH_EVERY == 60
+    put(dovecot, message(sender=desk.client.email, to=reply_address(desk.ticket, desk.client)))
+
+    cache.add(FETCH_LOCK, 1)  # another worker is reading the mailbox
+    assert fetch_inbound.apply().get() == 0
+    assert dovecot.count("INBOX") == 1
+    cache.delete(FETCH_LOCK)
+    assert fetch_inbound.apply().get() == 1
+    assert Note.objects.filter(ticket=desk.ticket).count() == 1
+    assert cache.get(FETCH_LOCK) is None
+
+
+def test_off_while_no_mailbox_is_configured(settings, dovecot):
+    from django.core.management import CommandError, call_command
+
+    from mail.tasks import fetch_inbound
+
+    settings.INBOUND_IMAP_URL = ""
+    assert fetch_inbound.apply().get() == 0
+    with pytest.raises(CommandError, match="INBOUND_IMAP_URL n'est pas réglé"):
+        call_command("fetch_mail")
+
+
+def test_fetch_mail_says_what_it_did_and_names_an_unreachable_mailbox(
+    inbound, dovecot, desk, settings, closed_port, capsys
+):
+    from django.core.management import CommandError, call_command
+
+    put(dovecot, message(sender=desk.client.email, to=reply_address(desk.ticket, desk.client)))
+    call_command("fetch_mail")
+    assert "1 message(s) traité(s), 0 en erreur." in capsys.readouterr().out
+    settings.INBOUND_IMAP_URL = f"imap://support:x@127.0.0.1:{closed_port}/INBOX?tls=off"
+    with pytest.raises(CommandError, match="Boîte du support injoignable"):
+        call_command("fetch_mail")
+
+
+def test_an_unreachable_mailbox_is_logged_and_tried_again_next_time(settings, closed_port, caplog):
+    from mail.tasks import fetch_inbound
+
+    settings.INBOUND_IMAP_URL = f"imap://support:x@127.0.0.1:{closed_port}/INBOX?tls=off"
+    assert fetch_inbound.apply().get() == 0
+    assert "the support mailbox is unreachable" in caplog.text
