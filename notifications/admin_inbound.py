@@ -257,7 +257,7 @@ class UnattachedMailAdmin(InboundMailAdmin):
     list_filter = []
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[InboundMail]:
-        return super().get_queryset(request).filter(status=Inbound.UNATTACHED)
+        return super().get_queryset(request).filter(status__in=inbound.WAITING)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_staff(request)
@@ -269,8 +269,11 @@ class UnattachedMailAdmin(InboundMailAdmin):
     def dismiss_selected(self, request: HttpRequest, queryset: QuerySet[InboundMail]) -> None:
         by = staff_member(request)
         count = 0
-        for mail in queryset.filter(status=Inbound.UNATTACHED):
-            inbound.dismiss(mail, by=by)
+        for mail in queryset.filter(status__in=inbound.WAITING):
+            try:
+                inbound.dismiss(mail, by=by)
+            except WorkflowError:
+                continue  # a colleague decided meanwhile
             count += 1
         self.message_user(
             request,
@@ -289,7 +292,7 @@ class UnattachedMailAdmin(InboundMailAdmin):
         if not is_staff(request):
             raise Http404
         mail = InboundMail.objects.filter(pk=object_id if object_id.isdigit() else 0).first()
-        if mail is None or mail.status != Inbound.UNATTACHED:
+        if mail is None or mail.status not in inbound.WAITING:
             self.message_user(
                 request, gettext("Ce courriel n'attend plus de décision."), messages.WARNING
             )
@@ -323,7 +326,11 @@ class UnattachedMailAdmin(InboundMailAdmin):
         by = staff_member(request)
         decision = data["decision"]
         if decision == DecisionForm.DISMISS:
-            inbound.dismiss(mail, by=by)
+            try:
+                inbound.dismiss(mail, by=by)
+            except WorkflowError as refusal:
+                self.message_user(request, str(refusal), messages.ERROR)
+                return None
             self.message_user(request, gettext("Courriel écarté."), messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:notifications_unattachedmail_changelist"))
         incoming = read_incoming(mail)

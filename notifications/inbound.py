@@ -389,6 +389,7 @@ def attach(mail: InboundMail, *, ticket: Ticket, by: User, incoming: Incoming) -
         author = by
         text = f"Courriel de {incoming.sender or '(expéditeur inconnu)'} :\n\n{text}"
     with transaction.atomic():
+        _claim(mail)
         note = note_add(ticket=ticket, author=author, text=_with_refusals(text, refused, NOTE_MAX))
         if files:
             attachments.attachments_store(ticket=ticket, files=files, by=author, note=note)
@@ -402,6 +403,7 @@ def open_for(
     """Staff open a ticket from a waiting mail, in the name of a client user."""
     files, refused = _files(incoming.attachments)
     with transaction.atomic():
+        _claim(mail)
         ticket = _create(
             reporter,
             category=category,
@@ -414,7 +416,23 @@ def open_for(
 
 
 def dismiss(mail: InboundMail, *, by: User) -> None:
-    _handled(mail, by, Inbound.DISMISSED)
+    with transaction.atomic():
+        _claim(mail)
+        _handled(mail, by, Inbound.DISMISSED)
+
+
+# What staff may still decide about: a mail nobody could attach, or one that failed.
+WAITING = (Inbound.UNATTACHED, Inbound.FAILED)
+
+
+def _claim(mail: InboundMail) -> None:
+    """Lock the mail's row: two technicians deciding at the same instant make one decision,
+    the second is told it is taken."""
+    status = (
+        InboundMail.objects.select_for_update().filter(pk=mail.pk).values_list("status", flat=True)
+    )
+    if status.first() not in WAITING:
+        raise WorkflowError("Ce courriel a déjà été traité par un collègue.")
 
 
 def _handled(mail: InboundMail, by: User, status: str, **links: Any) -> None:

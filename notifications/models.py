@@ -208,7 +208,8 @@ class InboundMail(models.Model):
 
 
 class UnattachedMail(InboundMail):
-    """« Courriels non rattachés »: the mails staff attach, turn into a ticket or dismiss."""
+    """« Courriels non rattachés »: the mails staff attach, turn into a ticket or dismiss (those
+    nobody could attach, and those that failed)."""
 
     class Meta:
         proxy = True

@@ -178,3 +178,33 @@ def test_the_ticket_page_lists_the_mails_that_became_it(client, tech, organisati
     mail.save()
     response = client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
     assert reverse("admin:notifications_inboundmail_eml", args=[mail.pk]) in response.text
+
+
+def test_a_mail_a_colleague_decided_meanwhile_is_not_decided_twice(client, tech, organisation):
+    ticket = make_ticket(reporter=ClientFactory(organisation=organisation))
+    mail = waiting(message(sender="x@inconnu.fr", text="Une fois."), "x@inconnu.fr")
+    stale = InboundMail.objects.get(pk=mail.pk)
+    from notifications import inbound
+
+    inbound.dismiss(mail, by=StaffFactory())  # the colleague, a second earlier
+    with pytest.raises(inbound.WorkflowError, match="déjà été traité"):
+        inbound.attach(stale, ticket=ticket, by=tech, incoming=inbound_incoming(stale))
+    assert not Note.objects.exists()
+    assert InboundMail.objects.get(pk=mail.pk).status == Inbound.DISMISSED
+
+
+def inbound_incoming(mail):
+    from notifications.admin_inbound import read_incoming
+
+    return read_incoming(mail)
+
+
+def test_a_mail_that_failed_waits_for_staff_too(client, tech, organisation):
+    ticket = make_ticket(reporter=ClientFactory(organisation=organisation))
+    mail = waiting(message(sender="x@inconnu.fr", text="Perdu ?"), "x@inconnu.fr")
+    mail.status, mail.reason = Inbound.FAILED, "RuntimeError: disque plein"
+    mail.save()
+    listing = client.get(reverse("admin:notifications_unattachedmail_changelist"))
+    assert "RuntimeError: disque plein" in listing.text
+    client.post(page(mail), {"decision": "attach", "ticket_number": ticket.number})
+    assert Note.objects.get(ticket=ticket).text.endswith("Perdu ?")
