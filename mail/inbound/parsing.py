@@ -159,7 +159,9 @@ def _decode(data: bytes, charset: str | None) -> str:
             return data.decode(candidate)
         except Exception:  # noqa: S112 - LookupError, UnicodeError, a codec's own errors
             continue
-    if declared not in _ASCII_LIKE:
+    # Windows-1252 mislabelled as UTF-8 (or not labelled) is the usual mistake; a multi-byte
+    # charset with a few bad bytes keeps its other characters.
+    if declared not in _ASCII_LIKE and declared not in ("utf-8", "utf8"):
         try:
             return data.decode(declared, "replace")
         except Exception:  # noqa: S110 - an unknown or non-text codec: fall through
@@ -177,6 +179,15 @@ _BARE_ID = re.compile(rf"^{_ID_CHARS}{{1,255}}@{_ID_CHARS}{{1,255}}$")
 _ADDRESS = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+$")
 
 
+def _capped(value: str) -> str:
+    """At most HEADER_MAX characters, cut after a whole address or word when it is cut."""
+    if len(value) <= HEADER_MAX:
+        return value
+    value = value[:HEADER_MAX]
+    cut = max(value.rfind(","), value.rfind(" "))
+    return value[:cut] if cut > HEADER_MAX - 1000 else value
+
+
 class _Headers:
     """The raw values of a message's headers by lower-case name, read once (no parsing)."""
 
@@ -190,7 +201,7 @@ class _Headers:
             values = self.values.setdefault(str(name).strip().lower(), [])
             if len(values) < HEADER_REPEAT_MAX:
                 text = value if isinstance(value, str) else str(value)
-                values.append(re.sub(r"\r?\n[ \t]*", " ", text[: HEADER_MAX * 2])[:HEADER_MAX])
+                values.append(_capped(re.sub(r"\r?\n[ \t]*", " ", text[: HEADER_MAX * 2])))
 
     def has(self, name: str) -> bool:
         return name in self.values
@@ -536,9 +547,9 @@ _DROPPED = {
     "script", "style", "head", "title", "noscript", "template", "svg", "math", "object",
     "embed", "applet", "iframe", "frame", "frameset", "xml", "meta", "link", "img",
 }  # fmt: skip
-_PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6"}
+_PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table"}
 _LINES = {
-    "div", "li", "tr", "blockquote", "table", "thead", "tbody", "tfoot", "caption", "ul", "ol",
+    "div", "li", "tr", "blockquote", "thead", "tbody", "tfoot", "caption", "ul", "ol",
     "dl", "dt", "dd", "pre", "hr", "section", "article", "header", "footer", "address",
     "center", "form", "fieldset", "figure", "figcaption", "main", "nav", "aside", "details",
     "summary",
@@ -586,6 +597,11 @@ class _Renderer:
         if self.pre:
             self._flush()
             self._append(text.replace("\r\n", "\n").replace("\xa0", " "))
+            return
+        if "\xa0" in text and text.strip() == "":
+            # A non-breaking space is content: Outlook's blank line is <p>&nbsp;</p>.
+            self._flush()
+            self._append(" ")
             return
         text = _SPACES.sub(" ", text)
         if text.strip() == "":
@@ -765,7 +781,8 @@ def html_to_text(html: str) -> str:
 
 _ATTRIBUTION_START = re.compile(r"^(le|on|am|el|il|op)\s", re.I)
 _ATTRIBUTION = re.compile(
-    r"^(le|on|am|el|il|op)\s.*\d.*\s(a\s+écrit|wrote|schrieb|escribió|ha\s+scritto|schreef)\s*:$",
+    r"^(le|on|am|el|il|op)\s.*\d.*\s"
+    r"((a\s+écrit|wrote|escribió|ha\s+scritto|schreef)\s*|schrieb\s.{1,200}):$",
     re.I | re.S,
 )
 _LOOSE_ATTRIBUTION = re.compile(
@@ -781,6 +798,8 @@ _HEADER_NEXT = re.compile(
     r"^\*?\s*(envoyé|envoye|sent|date|gesendet|inviato|enviado)(\s+le)?\s*:", re.I
 )
 _UNDERSCORES = re.compile(r"^_{8,}$")
+# Outlook's plain text shows an inline image (a logo in the signature) as [cid:image001.png@…].
+_INLINE_IMAGE = re.compile(r"^\[cid:[^\]\s]+\]$")
 _LINK_TAIL = r"(\s*(<[^>\s]+>|\([^)\s]+\)))?"
 _FOOTERS = (
     re.compile(
@@ -877,7 +896,8 @@ def _strip(text: str) -> tuple[str, bool]:
             kept.extend(lines[index:end])
             index = end
             continue
-        kept.append(line)
+        if not _INLINE_IMAGE.match(line.strip()):
+            kept.append(line)
         index += 1
     # A quote block at the end (and its attribution) is history too.
     while kept and not kept[-1].strip():
