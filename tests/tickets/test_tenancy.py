@@ -40,7 +40,7 @@ from allowances.ledger import adjustment_create, revision_create
 from allowances.mails import queue_statements
 from allowances.models import AllowanceMail, AllowanceRevision, LedgerEntry, StatementOptOut
 from allowances.periods import current_period, format_period
-from notifications.models import Notification
+from notifications.models import Inbound, InboundMail, Notification
 from tests.factories import ClientFactory, StaffFactory, make_ticket
 from tests.utils import text
 from tickets.attachments import attachments_store
@@ -82,6 +82,7 @@ class World:
     ledger_entry: LedgerEntry
     revision: AllowanceRevision
     allowance_mail: AllowanceMail
+    inbound_mail: InboundMail  # a mail A's client sent, waiting in « Courriels non rattachés »
     group: Group
     period: date
 
@@ -185,9 +186,26 @@ def world(
         ledger_entry=entry,
         revision=revision,
         allowance_mail=AllowanceMail.objects.filter(organisation=organisation).earliest("pk"),
+        inbound_mail=inbound_mail(client_user),
         group=Group.objects.create(name="Support niveau 2"),
         period=period,
     )
+
+
+def inbound_mail(sender: User) -> InboundMail:
+    mail = InboundMail(
+        key="tenancy@boulangerie-martin.fr",
+        sender=sender.email,
+        subject=f"{SECRET} par e-mail",
+        status=Inbound.UNATTACHED,
+    )
+    mail.raw.save(
+        "tenancy.eml",
+        ContentFile(f"From: {sender.email}\r\nSubject: {SECRET}\r\n\r\n{SECRET}\r\n".encode()),
+        save=False,
+    )
+    mail.save()
+    return mail
 
 
 def a_fingerprint(w: World) -> list[Any]:
@@ -406,6 +424,7 @@ VALUES: Values = {
         w.period
     ),
     ("admin:app_list", "app_label"): lambda w: "tickets",
+    ("admin:notifications_inboundmail_eml", "pk"): lambda w: w.inbound_mail.pk,
     ("admin/(?P<url>.*)$", "url"): lambda w: "inconnu/",  # what no other admin URL matches
 }
 
@@ -422,6 +441,8 @@ ADMIN_OBJECTS: dict[str, Callable[[World], Any]] = {
     "allowances.ledgerentry": lambda w: w.ledger_entry.pk,
     "allowances.allowancerevision": lambda w: w.revision.pk,
     "allowances.allowancemail": lambda w: w.allowance_mail.pk,
+    "notifications.inboundmail": lambda w: w.inbound_mail.pk,
+    "notifications.unattachedmail": lambda w: w.inbound_mail.pk,
 }
 MODEL_ROUTE = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/")
 
