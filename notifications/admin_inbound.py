@@ -33,17 +33,9 @@ from tickets.models import Category, Ticket, format_number
 from tickets.workflow import WorkflowError
 
 from . import inbound
-from .models import Inbound, InboundMail, UnattachedMail
+from .models import InboundMail, UnattachedMail
 
-STATUS_COLOURS = {
-    Inbound.NOTE: "#2f7d32",
-    Inbound.TICKET: "#2f7d32",
-    Inbound.UNATTACHED: "#9a5b00",
-    Inbound.AUTOMATIC: "#7b8794",
-    Inbound.BOUNCE: "#7b8794",
-    Inbound.DISMISSED: "#7b8794",
-    Inbound.FAILED: "#b42318",
-}
+# The colour of each outcome: static/css/admin.css (.inbound-<status>, no inline style: the CSP).
 # The text shown of a mail on its admin page (the whole is in the .eml).
 PREVIEW_MAX = 20_000
 
@@ -137,9 +129,10 @@ class InboundMailAdmin(admin.ModelAdmin[InboundMail]):
 
     @admin.display(description=_("suite donnée"), ordering="status")
     def status_badge(self, obj: InboundMail) -> str:
-        colour = STATUS_COLOURS.get(Inbound(obj.status), "#52606d")
         return format_html(
-            '<strong style="color: {}">{}</strong>', colour, obj.get_status_display()
+            '<strong class="inbound-status inbound-{}">{}</strong>',
+            obj.status,
+            obj.get_status_display(),
         )
 
     @admin.display(description=_("ticket"), ordering="ticket__number")
@@ -168,7 +161,7 @@ class InboundMailAdmin(admin.ModelAdmin[InboundMail]):
         names = ", ".join(part.filename or "?" for part in incoming.attachments)
         text = incoming.text[:PREVIEW_MAX]
         return format_html(
-            '<pre style="white-space: pre-wrap; max-width: 60em;">{}</pre>{}',
+            '<pre class="inbound-text">{}</pre>{}',
             text,
             format_html("<p>{} {}</p>", gettext("Pièces jointes :"), names) if names else "",
         )
@@ -193,7 +186,7 @@ class DecisionForm(forms.Form):
             (OPEN, _("Ouvrir un ticket au nom d'un client")),
             (DISMISS, _("L'écarter (il reste dans « Courriels reçus »)")),
         ],
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "radiolist"}),
     )
     ticket_number = forms.IntegerField(
         label=_("Numéro du ticket"), required=False, min_value=1, max_value=2_147_483_647
