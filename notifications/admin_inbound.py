@@ -189,15 +189,23 @@ class DecisionForm(forms.Form):
         widget=forms.RadioSelect(attrs={"class": "radiolist"}),
     )
     ticket_number = forms.IntegerField(
-        label=_("Numéro du ticket"), required=False, min_value=1, max_value=2_147_483_647
+        label=_("Numéro du ticket"),
+        required=False,
+        min_value=1,
+        max_value=2_147_483_647,
+        help_text=_("Pour l'ajouter en note : 123 ou 0000123."),
     )
     reporter = ReporterField(
         label=_("Client rapporteur"),
         required=False,
+        help_text=_("Pour ouvrir un ticket : le client au nom duquel il est ouvert."),
         queryset=User.objects.none(),
     )
     category = forms.ModelChoiceField(
-        label=_("Catégorie"), required=False, queryset=Category.objects.none()
+        label=_("Catégorie"),
+        required=False,
+        queryset=Category.objects.none(),
+        help_text=_("Pour ouvrir un ticket."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
