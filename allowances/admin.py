@@ -26,6 +26,7 @@ from atm_support.minutes import format_minutes
 from mail.outbox import requeue
 
 from . import selectors
+from . import time_report_admin as _time_report_admin  # noqa: F401  (« Rapport de temps »)
 from . import urls as _urls  # noqa: F401  (registers the `period` converter the URLs below use)
 from .alerts import level_for
 from .forms import AdjustmentForm, RevisionForm

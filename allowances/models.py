@@ -303,3 +303,12 @@ class OrganisationBalance(Organisation):
         proxy = True
         verbose_name = _("solde d'heures d'une organisation")
         verbose_name_plural = _("organisations par solde d'heures")
+
+
+class TimeReportPage(LedgerEntry):
+    """The admin's « Rapport de temps » (allowances/time_report.py): a page, not a table."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("rapport de temps")
+        verbose_name_plural = _("rapport de temps")

@@ -15,6 +15,7 @@ from mail.inbound.tokens import inbound_address, reply_address
 from mail.rendering import MessageSender
 from mail.sending import Delivery, mail_domain, message_id
 from tickets.models import State, Ticket
+from tickets.satisfaction import rating_path
 
 from .models import Event, Notification
 from .selectors import access_refused
@@ -151,4 +152,14 @@ def notification_context(row: Notification) -> dict[str, Any]:
         "account_url": settings.SITE_URL + reverse("accounts:account"),
         # With e-mail in, the Reply-To leads to a note on the ticket (notifications/inbound.py).
         "can_reply": bool(inbound_address()),
+        "rating_url": rating_url(row, new_state),
     }
+
+
+def rating_url(row: Notification, new_state: State | None) -> str:
+    """« Donner votre avis » when the ticket becomes Résolu: for a client only, signed for them
+    (tickets.satisfaction), leading to the portal's rating form."""
+    recipient = row.recipient
+    if new_state != State.RESOLVED or recipient is None or recipient.is_staff:
+        return ""
+    return settings.SITE_URL + rating_path(ticket=row.event.ticket, user=recipient)

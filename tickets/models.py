@@ -511,3 +511,6 @@ class TicketLink(models.Model):
     def __str__(self) -> str:
         kind = self.get_kind_display()
         return f"{self.source.display_number} {kind} {self.target.display_number}"
+
+
+from .satisfaction import Rating  # noqa: E402, F401  (tickets/satisfaction.py)

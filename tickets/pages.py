@@ -11,6 +11,7 @@ from atm_support import pagecache
 
 from .events import tickets_bulk_changed
 from .models import Attachment, Category, Follower, HistoryEntry, Note, Ticket, TicketLink
+from .satisfaction import Rating
 
 
 def _link_changed(sender: type[Model], instance: TicketLink, **kwargs: Any) -> None:
@@ -26,7 +27,8 @@ def _bulk_changed(sender: Any, organisation_ids: list[int], **kwargs: Any) -> No
 
 def declare() -> None:
     # « Suivi du ticket » on the ticket page shows its followers.
-    for model in (Ticket, Note, Attachment, HistoryEntry, Follower):
+    # « Votre avis » on a Résolu ticket's page shows the viewer's rating.
+    for model in (Ticket, Note, Attachment, HistoryEntry, Follower, Rating):
         pagecache.shown_in(model)
     pagecache.shown_everywhere(Category)  # every organisation's list filters and forms
     pagecache.shown_by(TicketLink, _link_changed)

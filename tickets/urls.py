@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import detail, files, follow, listing, portal, reports
+from .views import detail, files, follow, listing, portal, reports, satisfaction
 
 app_name = "tickets"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("tickets/nouveau/", reports.ticket_create_view, name="create"),
     path("tickets/<int:number>/", detail.ticket_detail, name="detail"),
     path("tickets/<int:number>/suivi/", follow.ticket_following, name="following"),
+    path("tickets/<int:number>/avis/", satisfaction.ticket_rating, name="rating"),
     path("recherche/", portal.quick_search, name="quick_search"),
     path("pieces-jointes/<int:pk>/", files.attachment_download, name="attachment"),
     path(

@@ -365,6 +365,13 @@ CASES: dict[str, Case] = {
         get=dict.fromkeys(VIEWERS, 405),
         post={"same": ANY, "other": 404, "anonymous": LOGIN, "staff": TO_ADMIN},
     ),
+    "tickets:rating": Case(
+        "« Donner votre avis »: the rating form (a ticket not Résolu answers 409)",
+        "object",
+        get={"same": (200, 409), "other": 404, "anonymous": LOGIN, "staff": TO_ADMIN},
+        post={"same": ANY, "other": 404, "anonymous": LOGIN, "staff": TO_ADMIN},
+        reveals=True,
+    ),
     "tickets:attachment": owned("a file of a ticket", reveals=True, staff=200, safe_only=True),
     "tickets:attachment_thumbnail": owned(
         "an image's miniature", reveals=False, staff=200, safe_only=True
@@ -400,6 +407,7 @@ VALUES: Values = {
     ),
     ("tickets:detail", "number"): lambda w: w.ticket.number,
     ("tickets:following", "number"): lambda w: w.ticket.number,
+    ("tickets:rating", "number"): lambda w: w.ticket.number,
     ("tickets:attachment", "pk"): lambda w: w.public_file.pk,
     ("tickets:attachment_thumbnail", "pk"): lambda w: w.image_file.pk,
     ("allowances:statement", "period"): lambda w: format_period(w.period),
@@ -643,6 +651,7 @@ def test_matrix_covers_the_urlconf_and_only_it(capsys: Any) -> None:
 HIDDEN_VALUES: Values = {
     ("tickets:detail", "number"): lambda w: w.hidden_ticket.number,
     ("tickets:following", "number"): lambda w: w.hidden_ticket.number,
+    ("tickets:rating", "number"): lambda w: w.hidden_ticket.number,
     ("tickets:attachment", "pk"): lambda w: w.hidden_file.pk,
     ("tickets:attachment_thumbnail", "pk"): lambda w: w.hidden_image.pk,
 }

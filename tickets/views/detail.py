@@ -28,6 +28,7 @@ from ..display import stored_choice_label, value_label
 from ..following import client_panel
 from ..forms import NoteForm
 from ..models import HistoryEntry, State, Ticket
+from ..satisfaction import Rating
 from ..workflow import WorkflowError, note_add
 
 
@@ -201,10 +202,21 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
             "following": client_panel(ticket=_ticket_for(request, number), viewer=user),
             "form_html": note_form_html(form),
             "can_reopen": parts["state"] == State.RESOLVED,
+            **rating_panel(parts["state"], number, user),
         }
         return render(request, "tickets/ticket_detail.html", {**context, **extra}, status=status)
 
     return pagecache.page_response(request, "ticket", [number], page)
+
+
+def rating_panel(state: str, number: int, user: User) -> dict[str, Any]:
+    """« Votre avis » (tickets/satisfaction.py): on a Résolu ticket only, the viewer's own."""
+    if state != State.RESOLVED:
+        return {}
+    from .satisfaction import form_for  # the view module imports this one
+
+    rating = Rating.objects.filter(ticket__number=number, user=user).first()
+    return {"rating": rating, "rating_form": form_for(rating), "ticket_number": number}
 
 
 def page_parts(request: HttpRequest, number: int) -> dict[str, str]:
