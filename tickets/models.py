@@ -513,4 +513,7 @@ class TicketLink(models.Model):
         return f"{self.source.display_number} {kind} {self.target.display_number}"
 
 
+from .canned import CannedReply  # noqa: E402, F401  (tickets/canned.py)
+
+
 from .satisfaction import Rating  # noqa: E402, F401  (tickets/satisfaction.py)

@@ -44,7 +44,7 @@ from notifications.models import Inbound, InboundMail, Notification
 from tests.factories import ClientFactory, StaffFactory, make_ticket
 from tests.utils import text
 from tickets.attachments import attachments_store
-from tickets.models import Attachment, Category, HistoryEntry, Note, State, Ticket
+from tickets.models import Attachment, CannedReply, Category, HistoryEntry, Note, State, Ticket
 from tickets.workflow import note_add
 
 pytestmark = pytest.mark.django_db
@@ -443,6 +443,11 @@ ADMIN_OBJECTS: dict[str, Callable[[World], Any]] = {
     "accounts.organisation": lambda w: w.organisation.pk,
     "accounts.invitation": lambda w: w.invitation.pk,
     "tickets.category": lambda w: w.category.pk,
+    "tickets.cannedreply": lambda w: (
+        CannedReply.objects.get_or_create(
+            title="Demande de précisions", defaults={"text": f"Bonjour {{prénom}}, {SECRET}"}
+        )[0].pk
+    ),
     "tickets.ticket": lambda w: w.ticket.pk,
     "notifications.notification": lambda w: w.notification.pk,
     "allowances.organisationbalance": lambda w: w.organisation.pk,

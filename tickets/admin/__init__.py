@@ -6,7 +6,8 @@ editing.py). This module puts the parts together and registers them; each file h
   the actions that write a note;
 - change_form.py: the ticket page, its form and « Ajouter une note », saved through editing.py
   and workflow.py; `ticket_display`, where other apps add a read-only line to it;
-- categories.py: the categories' admin.
+- categories.py: the categories' admin;
+- canned.py: the canned replies' admin (« Réponses types ») and their picker beside a note.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from django.http import HttpRequest
 
 from accounts.access import is_staff
 
-from ..models import Category, Ticket
+from ..models import CannedReply, Category, Ticket
 from .actions import TicketActions
+from .canned import CannedReplyAdmin
 from .categories import CategoryAdmin
 from .change_form import TicketChangeForm, ticket_display
 from .changelist import TicketListAdmin
 
-__all__ = ["CategoryAdmin", "TicketAdmin", "ticket_display"]
+__all__ = ["CannedReplyAdmin", "CategoryAdmin", "TicketAdmin", "ticket_display"]
 
 # The admin index shows who is waiting on whom (templates/admin/tickets/index.html).
 admin.site.index_template = "admin/tickets/index.html"
@@ -51,4 +53,5 @@ class TicketAdmin(TicketChangeForm, TicketActions, TicketListAdmin):
 
 
 admin.site.register(Category, CategoryAdmin)
+admin.site.register(CannedReply, CannedReplyAdmin)
 admin.site.register(Ticket, TicketAdmin)

@@ -28,15 +28,18 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import staff_member
 
-from ..limits import NOTE_MAX, LongTextField, limit_help
+from ..canned import PLACEHOLDERS, fill_placeholders
+from ..limits import NOTE_MAX, LongTextField, french_count, limit_help
 from ..models import State, Ticket
 from ..workflow import WorkflowError, note_add, ticket_assign, ticket_change_state
+from .canned import CannedReplyField, raw_texts
 
 # Shown in an action's message, then "… and N more": a message is read, not scrolled.
 MAX_LISTED = 20
@@ -54,12 +57,24 @@ class Resolution(TextChoices):
     WONT_FIX = "wont_fix", _("ne sera pas corrigé")
 
 
-class ActionNoteForm(forms.Form):
-    """The note a bulk action writes on each ticket it moves (the question, the answer)."""
+def _per_ticket_help() -> str:
+    per_ticket = ", ".join(f"{{{p.name}}}" for p in PLACEHOLDERS if p.name != "technicien")
+    return gettext(
+        "Insérée dans la note ci-dessous, à compléter. Les champs de la note sont remplis pour "
+        "chaque ticket : %(fields)s ; {technicien} est votre prénom."
+    ) % {"fields": per_ticket}
 
+
+class ActionNoteForm(forms.Form):
+    """The note a bulk action writes on each ticket it moves (the question, the answer); its
+    placeholders ({prénom}, {numéro}…: tickets/canned.py) are filled for each ticket."""
+
+    # Chosen without « Insérer » (no script), the reply is the note.
+    canned_reply = CannedReplyField(help_text=lazy(_per_ticket_help, str)())
     text = LongTextField(
         label=_("Note"),
         widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        required=False,  # clean_text: empty, the chosen reply is the note
         # Room for the line ResolveForm writes at the head of the note.
         max_length=NOTE_MAX - 100,
         help_text=limit_help(NOTE_MAX - 100),
@@ -71,6 +86,9 @@ class ActionNoteForm(forms.Form):
 
     def clean_text(self) -> str:
         text = str(self.cleaned_data["text"]).strip()
+        reply = self.cleaned_data.get("canned_reply")
+        if not text and reply is not None:
+            text = reply.text.strip()
         if not text:
             raise ValidationError(_("La note est vide."), code="required")
         return text
@@ -89,7 +107,7 @@ class ResolveForm(ActionNoteForm):
     resolution = forms.ChoiceField(
         label=_("Résolution"), choices=Resolution.choices, initial=Resolution.FIXED
     )
-    field_order = ["resolution", "text", "minutes_spent", "is_billable"]
+    field_order = ["resolution", "canned_reply", "text", "minutes_spent", "is_billable"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -225,10 +243,16 @@ class TicketActions(admin.ModelAdmin[Ticket]):
         target = State.FEEDBACK if to == "ask" else State.RESOLVED
 
         def change(ticket: Ticket) -> None:
+            filled = fill_placeholders(text, ticket=ticket, author=me)
+            if len(filled) > NOTE_MAX:
+                raise WorkflowError(
+                    gettext("La note, ses champs remplis, dépasse %(limit)s caractères.")
+                    % {"limit": french_count(NOTE_MAX)}
+                )
             note_add(
                 ticket=ticket.pk,
                 author=me,
-                text=text,
+                text=filled,
                 minutes_spent=form.cleaned_data["minutes_spent"] or 0,
                 is_billable=form.cleaned_data["is_billable"],
                 move_to=target,
@@ -271,6 +295,8 @@ class TicketActions(admin.ModelAdmin[Ticket]):
             "select_across": request.POST.get("select_across", "0"),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "media": self.media + form.media,
+            # The canned replies' texts as written: the note is filled for each ticket.
+            "canned_texts": raw_texts(),
         }
         return TemplateResponse(request, "admin/tickets/ticket/action_note.html", context)
 

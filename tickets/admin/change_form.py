@@ -38,6 +38,7 @@ from ..models import OPEN_STATES, Attachment, Category, Note, State, Ticket
 from ..selectors import ticket_links
 from ..views.detail import history_lines
 from ..workflow import WorkflowError, note_add, ticket_assign, ticket_change_state
+from .canned import CannedReplyField, filled_texts
 
 # The workflow's refusal of a save, kept for the second pass that shows it (see changeform_view).
 _refusals: weakref.WeakKeyDictionary[HttpRequest, str] = weakref.WeakKeyDictionary()
@@ -130,6 +131,10 @@ class TicketAdminForm(forms.ModelForm):
 class NewNoteForm(forms.ModelForm):
     """A staff note, saved by workflow.note_add (and its files by attachments_store)."""
 
+    # Not saved: its « Insérer » button fills `text` with the reply, filled for this ticket.
+    canned_reply = CannedReplyField(
+        help_text=_("Insérée dans la note, remplie pour ce ticket, à relire avant d'enregistrer.")
+    )
     attachments = AttachmentsField()
 
     class Meta:
@@ -147,6 +152,10 @@ class NewNoteForm(forms.ModelForm):
         widgets = {"text": forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField"})}
         field_classes = {"text": LongTextField}
 
+    def has_changed(self) -> bool:
+        # A reply chosen but not inserted is no note to write (nor to refuse as empty).
+        return any(name != "canned_reply" for name in self.changed_data)
+
 
 class NewNoteInline(admin.StackedInline[Note, Ticket]):
     """« Ajouter une note »: one empty form, saved by TicketAdmin.save_formset via note_add."""
@@ -156,7 +165,12 @@ class NewNoteInline(admin.StackedInline[Note, Ticket]):
     extra = 1
     max_num = 1
     can_delete = False
-    fields = ["text", ("is_private", "minutes_spent", "is_billable"), "attachments"]
+    fields = [
+        "canned_reply",
+        "text",
+        ("is_private", "minutes_spent", "is_billable"),
+        "attachments",
+    ]
     verbose_name = _("ajouter une note")
     verbose_name_plural = _("ajouter une note")
     classes = ["new-note"]
@@ -247,13 +261,31 @@ class TicketChangeForm(admin.ModelAdmin[Ticket]):
     def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
         ticket = super().get_object(request, object_id, from_field)
         if ticket is not None:
-            total = Note.objects.filter(ticket=ticket).aggregate(total=Sum("minutes_spent"))
+            total = Note.objects.filter(ticket=ticket).aggregate(
+                total=Sum("minutes_spent"),
+                billable=Sum("minutes_spent", filter=Q(is_billable=True)),
+            )
             ticket.minutes_total = total["total"] or 0  # type: ignore[attr-defined]
+            ticket.minutes_billable = total["billable"] or 0  # type: ignore[attr-defined]
         return ticket
 
     @admin.display(description=_("temps passé (toutes notes)"))
     def time_spent_total(self, obj: Ticket) -> str:
-        return format_minutes(getattr(obj, "minutes_total", 0), time_spent=True)
+        """« 1 h 15 : 45 min facturables, 30 min non facturables » (private notes included:
+        it is ATM's time)."""
+        total = getattr(obj, "minutes_total", 0)
+        if not total:
+            return format_minutes(0, time_spent=True)
+        billable = getattr(obj, "minutes_billable", 0)
+
+        def shown(minutes: int) -> str:
+            return format_minutes(minutes, time_spent=True) if minutes else "0 min"
+
+        return gettext("%(total)s : %(billable)s facturables, %(other)s non facturables") % {
+            "total": shown(total),
+            "billable": shown(billable),
+            "other": shown(total - billable),
+        }
 
     @admin.display(description=_("tickets liés"))
     def links_shown(self, obj: Ticket) -> SafeString | str:
@@ -324,6 +356,9 @@ class TicketChangeForm(admin.ModelAdmin[Ticket]):
                 **(extra_context or {}),
                 "ticket": ticket,
                 "ticket_notes": visible_notes,
+                "latest_client_note": latest_client_note(ticket),
+                # The picker's texts (tickets/admin/canned.py), filled for this ticket and me.
+                "canned_texts": filled_texts(ticket=ticket, author=me) if editable else {},
                 "ticket_history": admin_history(ticket, me),
                 "can_acknowledge": editable and ticket.state == State.NEW,
                 "can_take": editable and ticket.handler_id != me.pk,
@@ -387,6 +422,17 @@ class TicketChangeForm(admin.ModelAdmin[Ticket]):
     def response_change(self, request: HttpRequest, obj: Ticket) -> HttpResponse:
         obj.refresh_from_db()  # the message names the ticket as the workflow left it
         return super().response_change(request, obj)
+
+
+def latest_client_note(ticket: Ticket) -> Note | None:
+    """The client's last word on the ticket: their latest note (clients write no private
+    note), or None when they wrote only the report."""
+    return (
+        Note.objects.filter(ticket=ticket, author__is_staff=False)
+        .select_related("author")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
 def attachment_links(files: Iterable[Attachment]) -> SafeString:
