@@ -107,7 +107,11 @@ class TimeReportAdmin(admin.ModelAdmin[TimeReportPage]):
     ) -> HttpResponse:
         if not is_staff(request):
             return HttpResponseRedirect(reverse("admin:index"))
-        form = TimeReportFilters(request.GET)
+        data = request.GET.copy()
+        if not data.get("mois"):
+            # The default month shown in the field, as if chosen: the last month closed.
+            data["mois"] = format_period(previous_period(current_period()))
+        form = TimeReportFilters(data)
         context: dict[str, Any] = {
             **self.admin_site.each_context(request),
             "title": _("Rapport de temps"),
