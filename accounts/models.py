@@ -117,6 +117,45 @@ class User(AbstractBaseUser, PermissionsMixin):
         ),
     )
 
+    # Staff only (accounts/preferences.py, « Mes préférences » in the admin): what reaches a
+    # technician besides the tickets they handle, follow or wrote on
+    # (notifications.selectors.recipients_for). Ignored for a client.
+    class NewTickets(models.TextChoices):
+        NONE = "none", _("Aucun")
+        ALL = "all", _("Tous les nouveaux tickets")
+        CHOSEN = "chosen", _("Ceux des organisations choisies")
+
+    notify_new_tickets = models.CharField(
+        _("nouveaux tickets"),
+        max_length=10,
+        choices=NewTickets.choices,
+        default=NewTickets.NONE,
+        help_text=_("Recevoir un e-mail à l'ouverture de chaque ticket (portail ou e-mail)."),
+    )
+    notify_organisations = models.ManyToManyField(
+        Organisation,
+        verbose_name=_("organisations choisies"),
+        blank=True,
+        related_name="+",
+        help_text=_("Les organisations dont les nouveaux tickets vous sont envoyés."),
+    )
+    notify_client_replies = models.BooleanField(
+        _("réponses des clients sur les tickets sans responsable"),
+        default=False,
+        help_text=_(
+            "Recevoir un e-mail à chaque note publique d'un client sur un ticket qui n'est "
+            "affecté à personne."
+        ),
+    )
+    follow_every_ticket = models.BooleanField(
+        _("suivre tous les tickets"),
+        default=False,
+        help_text=_(
+            "Recevoir un e-mail à chaque ouverture, changement d'état et note de tous les "
+            "tickets, de toutes les organisations (notes privées comprises)."
+        ),
+    )
+
     objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"

@@ -93,6 +93,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 # Every link in an e-mail is built from SITE_URL, never from the request's Host header.
 SITE_URL = env("SITE_URL", "http://localhost:8000").rstrip("/")
 SUPPORT_EMAIL = env("SUPPORT_EMAIL", "support@atm-consulting.fr")
+# The team's address (a list, a shared mailbox): mailed about every new ticket, though it is no
+# account (notifications.selectors.recipients_for). Empty: off.
+SUPPORT_TEAM_EMAIL = env("SUPPORT_TEAM_EMAIL").lower()
 CSRF_TRUSTED_ORIGINS = [SITE_URL, *env_list("CSRF_TRUSTED_ORIGINS")]
 
 INSTALLED_APPS = [

@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import AdminLoginForm
+from accounts.preferences import preferences
 from accounts.views import AdminOwnPasswordChangeView
 from health.views import health
 
@@ -33,6 +34,8 @@ urlpatterns = [
         admin.site.admin_view(AdminOwnPasswordChangeView.as_view()),
         name="admin_own_password_change",
     ),
+    # « Mes préférences »: a staff member's own notification choices (accounts/preferences.py).
+    path("admin/mes-preferences/", admin.site.admin_view(preferences), name="admin_preferences"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("tickets.urls")),

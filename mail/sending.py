@@ -126,9 +126,19 @@ def deliver(
 
 
 def _undeliverable(row: Any, reason: Callable[[Any], str] | None) -> str:
-    if not row.recipient.email:
+    if not addressee(row)[0]:
         return NO_ADDRESS
     return reason(row) if reason is not None else ""
+
+
+def addressee(row: Any) -> tuple[str, str]:
+    """Where a row's mail goes, and in which language: its recipient's address and language; a
+    row with no recipient names an address of its own, with no account (the team's:
+    notifications.Notification.address), mailed in the site's language."""
+    recipient = row.recipient
+    if recipient is None:
+        return getattr(row, "address", ""), settings.LANGUAGE_CODE
+    return recipient.email, recipient.language
 
 
 def lock_queued(rows: QuerySet[Any], pk: int) -> Any:
@@ -170,12 +180,12 @@ def send_locked(
         return Delivery(Outcome.CANCELLED), None
     row.attempts += 1
     try:
-        address = row.recipient.email
+        address, language = addressee(row)
         send_templated_email(
             template=template,
             to=[address],
             context=context(row),
-            language=row.recipient.language,
+            language=language,
             headers=headers(row),
             connection=connection,
             # Rendered in the try: a file that fails to render is a failed attempt, retried.

@@ -29,7 +29,7 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
         "created_at",
         "ticket_link",
         "kind",
-        "recipient",
+        "addressee",
         "reason",
         "status_badge",
         "attempts",
@@ -38,13 +38,14 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
     ]
     list_filter = ["status", "event__kind", "reason"]
     list_select_related = ["event__ticket", "recipient"]
-    search_fields = ["=event__ticket__number", "recipient__email", "last_error"]
+    search_fields = ["=event__ticket__number", "recipient__email", "address", "last_error"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     actions = ["resend"]
     fields = readonly_fields = (
         "event",
         "recipient",
+        "address",
         "reason",
         "status",
         "attempts",
@@ -60,6 +61,11 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
         ticket = obj.event.ticket
         url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
         return format_html('<a href="{}">{}</a>', url, format_number(ticket.number))
+
+    @admin.display(description=_("destinataire"), ordering="recipient__email")
+    def addressee(self, obj: Notification) -> str:
+        # The team's address (SUPPORT_TEAM_EMAIL) is no user: its row names the address.
+        return str(obj.recipient) if obj.recipient else obj.address
 
     @admin.display(description=_("type"), ordering="event__kind")
     def kind(self, obj: Notification) -> str:

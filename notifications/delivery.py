@@ -86,9 +86,19 @@ def _without_access(row: Notification) -> str:
     """The recipients' rule again, at sending time: since the event, the recipient may have
     been deactivated, moved to another organisation or made a client (a ticket never changes
     organisation, so the cached event's is right), or the ticket made private: that is read
-    afresh for a client (one small query), the cached event may be seconds old."""
+    afresh for a client (one small query), the cached event may be seconds old. The team's
+    address (no account) is the team's: staff."""
     user = row.recipient
     ticket = row.event.ticket
+    if user is None:
+        return access_refused(
+            is_active=True,
+            is_staff=True,
+            organisation_id=None,
+            ticket_organisation_id=ticket.organisation_id,
+            private=row.event.is_private,
+            ticket_private=ticket.is_private,
+        )
     ticket_private = ticket.is_private
     if not user.is_staff and not ticket_private:
         ticket_private = Ticket.objects.filter(pk=ticket.pk, is_private=True).exists()
@@ -112,16 +122,20 @@ def _headers(row: Notification) -> dict[str, str]:
         "References": thread,
         "Auto-Submitted": "auto-generated",
     }
-    reply_to = reply_address(row.event.ticket.number, row.recipient_id)
+    # The team's address is no user a signed reply could name: a reply from it (or forwarded
+    # from it) is matched by its In-Reply-To, to a known sender (notifications/inbound.py).
+    reply_to = ""
+    if row.recipient_id is not None:
+        reply_to = reply_address(row.event.ticket.number, row.recipient_id)
     if reply_to:
         headers["Reply-To"] = reply_to
     return headers
 
 
 def ticket_url(row: Notification) -> str:
-    """Clients read the ticket in the portal; staff work it in the admin."""
+    """Clients read the ticket in the portal; staff (and the team's address) in the admin."""
     ticket = row.event.ticket
-    if row.recipient.is_staff:
+    if row.recipient is None or row.recipient.is_staff:
         path = reverse("admin:tickets_ticket_change", args=[ticket.pk])
     else:
         path = ticket.get_absolute_url()
@@ -150,8 +164,10 @@ def notification_context(row: Notification) -> dict[str, Any]:
         "handler": event.ticket.handler,
         "url": ticket_url(row),
         "account_url": settings.SITE_URL + reverse("accounts:account"),
+        # Staff's own choices (Reason.NEW_TICKET, CLIENT_REPLY, EVERY_TICKET) are changed there.
+        "preferences_url": settings.SITE_URL + reverse("admin_preferences"),
         # With e-mail in, the Reply-To leads to a note on the ticket (notifications/inbound.py).
-        "can_reply": bool(inbound_address()),
+        "can_reply": bool(inbound_address()) and row.recipient is not None,
         "rating_url": rating_url(row, new_state),
     }
 

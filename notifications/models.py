@@ -78,11 +78,19 @@ class Reason(models.TextChoices):
     FOLLOWER = "follower", _("suit ce ticket")
     # The sender of a mail that opened a ticket: its number and link (notifications/inbound.py).
     ACKNOWLEDGEMENT = "acknowledgement", _("accusé de réception")
+    # Staff's own choices (accounts.User.notify_*, « Mes préférences » in the admin).
+    NEW_TICKET = "new_ticket", _("nouveau ticket (préférence)")
+    CLIENT_REPLY = "client_reply", _("réponse client sans responsable")
+    EVERY_TICKET = "every_ticket", _("suit tous les tickets")
+    # SUPPORT_TEAM_EMAIL: an address with no account, mailed about every new ticket.
+    TEAM_ADDRESS = "team_address", _("adresse de l'équipe")
 
 
 class Notification(Outbox):
     """The outbox row: one e-mail to one recipient about one event, sent at least once (the
-    delivery columns and their meaning: mail.models.Outbox)."""
+    delivery columns and their meaning: mail.models.Outbox). The recipient is a user, or, for
+    the team's address (SUPPORT_TEAM_EMAIL), which is no account, `address`: exactly one of the
+    two is set."""
 
     MESSAGE_ID_PREFIX = "notification"
 
@@ -93,7 +101,14 @@ class Notification(Outbox):
         settings.AUTH_USER_MODEL,
         verbose_name=_("destinataire"),
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="notifications",
+    )
+    address = models.EmailField(
+        _("adresse sans compte"),
+        blank=True,
+        help_text=_("L'adresse de l'équipe (SUPPORT_TEAM_EMAIL), quand ce n'est pas un compte."),
     )
     reason = models.CharField(_("motif"), max_length=20, choices=Reason.choices)
 
@@ -104,6 +119,18 @@ class Notification(Outbox):
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "recipient"], name="notification_one_per_event_recipient"
+            ),
+            models.UniqueConstraint(
+                fields=["event", "address"],
+                condition=models.Q(recipient__isnull=True),
+                name="notification_one_per_event_address",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(recipient__isnull=False, address="")
+                    | (models.Q(recipient__isnull=True) & ~models.Q(address=""))
+                ),
+                name="notification_user_xor_address",
             ),
         ]
         indexes = [
@@ -117,7 +144,7 @@ class Notification(Outbox):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_status_display()} → {self.recipient_id} ({self.event})"
+        return f"{self.get_status_display()} → {self.recipient_id or self.address} ({self.event})"
 
     @classmethod
     def enqueue(cls, ids: Sequence[int], *, patient: bool = False) -> int:

@@ -74,14 +74,19 @@ def record_event(event: TicketEvent) -> Event | None:
 
 
 def _add_rows(event: Event, ticket: TicketFacts, *, actor_id: int | None, private: bool) -> None:
-    """The event's outbox rows, one per recipient."""
-    recipients = recipients_for(ticket=ticket, actor_id=actor_id, private=private)
+    """The event's outbox rows, one per recipient (a user, or the team's address)."""
+    recipients = recipients_for(ticket=ticket, actor_id=actor_id, private=private, kind=event.kind)
     if not recipients:
         return
     now = timezone.now()
     rows = Notification.objects.bulk_create(
         Notification(
-            event=event, recipient_id=r.user_id, reason=r.reason, created_at=now, due_at=now
+            event=event,
+            recipient_id=r.user_id,
+            address=r.address,
+            reason=r.reason,
+            created_at=now,
+            due_at=now,
         )
         for r in recipients
     )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from django.db.models import Q
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import User
+from mail.inbound.tokens import inbound_address
 from tickets.models import Follower, Note
 
-from .models import Reason
+from .models import Kind, Reason
 
 
 class TicketFacts(NamedTuple):
@@ -24,8 +26,11 @@ class TicketFacts(NamedTuple):
 
 
 class Recipient(NamedTuple):
-    user_id: int
+    """A user, or (user_id None) an address with no account: the team's, SUPPORT_TEAM_EMAIL."""
+
+    user_id: int | None
     reason: Reason
+    address: str = ""
 
 
 def access_refused(
@@ -56,17 +61,23 @@ def access_refused(
 
 
 def recipients_for(
-    *, ticket: TicketFacts, actor_id: int | None, private: bool = False
+    *, ticket: TicketFacts, actor_id: int | None, private: bool = False, kind: str = ""
 ) -> list[Recipient]:
-    """The ticket's handler and followers, minus the author of the change and inactive users.
+    """The ticket's handler and followers, minus the author of the change and inactive users;
+    for the event `kind` (a notifications.models.Kind; "" for what any event would reach, as the
+    admin's ticket page shows), the staff who asked for it, and the team's address.
 
     Followers are the reporter, the authors of notes on the ticket (staff included), the
     organisation's users who follow all its tickets, and those with a Follower row (« Suivre ce
-    ticket », or added by a colleague). A muted row (« Ne plus suivre ce ticket ») removes its
-    user from every one of these but the handler: whoever handles the ticket hears of it. A
-    private note, and anything of a private ticket, reaches staff only. A client is mailed
-    only about their own organisation's tickets (one moved elsewhere stops following). Three
-    small queries: this runs inside the web request's transaction.
+    ticket », or added by a colleague). Staff choose in « Mes préférences »
+    (accounts.User.notify_*): every new ticket (of all organisations or of chosen ones), every
+    client's public note on a ticket without handler, every event of every ticket. A new ticket
+    (portal, admin or e-mail in: the CREATED event) also goes to SUPPORT_TEAM_EMAIL, treated as
+    staff. A muted row (« Ne plus suivre ce ticket ») removes its user from every one of these
+    but the handler: whoever handles the ticket hears of it. A private note, and anything of a
+    private ticket, reaches staff only. A client is mailed only about their own organisation's
+    tickets (one moved elsewhere stops following). A few small queries: this runs inside the
+    web request's transaction.
     """
     author_ids = set(
         Note.objects.filter(ticket_id=ticket.pk).values_list("author_id", flat=True).distinct()
@@ -77,17 +88,37 @@ def recipients_for(
     named = {ticket.reporter_id, *author_ids, *added}
     if ticket.handler_id is not None:
         named.add(ticket.handler_id)
+    new_ticket = kind == Kind.CREATED
+    client_reply = _is_client_reply(ticket, actor_id=actor_id, private=private, kind=kind)
+    wanted = Q(pk__in=named) | Q(organisation_id=ticket.organisation_id, follow_all_tickets=True)
+    wanted |= Q(is_staff=True, follow_every_ticket=True)
+    if new_ticket:
+        wanted |= Q(is_staff=True, notify_new_tickets=User.NewTickets.ALL)
+        wanted |= Q(is_staff=True, notify_new_tickets=User.NewTickets.CHOSEN, chose=True)
+    if client_reply:
+        wanted |= Q(is_staff=True, notify_client_replies=True)
+    chosen = User.notify_organisations.through.objects.filter(
+        user_id=OuterRef("pk"), organisation_id=ticket.organisation_id
+    )
     users = (
-        User.objects.filter(
-            Q(pk__in=named) | Q(organisation_id=ticket.organisation_id, follow_all_tickets=True),
-            is_active=True,
-        )
+        User.objects.annotate(chose=Exists(chosen))
+        .filter(wanted, is_active=True)
         .exclude(email="")
-        .values_list("pk", "is_staff", "organisation_id")
+        .values_list(
+            "pk",
+            "email",
+            "is_staff",
+            "organisation_id",
+            "notify_new_tickets",
+            "chose",
+            "notify_client_replies",
+            "follow_every_ticket",
+        )
     )
 
     recipients = []
-    for pk, is_staff, organisation_id in users:
+    emails = set()
+    for pk, email, is_staff, organisation_id, new_tickets, chose, replies, every in users:
         if pk == actor_id:
             continue
         if pk in muted and pk != ticket.handler_id:
@@ -109,7 +140,43 @@ def recipients_for(
             reason = Reason.NOTE_AUTHOR
         elif pk in added:
             reason = Reason.FOLLOWER
-        else:
+        elif not is_staff:
             reason = Reason.ORGANISATION
+        elif new_ticket and (
+            new_tickets == User.NewTickets.ALL or (new_tickets == User.NewTickets.CHOSEN and chose)
+        ):
+            reason = Reason.NEW_TICKET
+        elif client_reply and replies:
+            reason = Reason.CLIENT_REPLY
+        elif every:
+            reason = Reason.EVERY_TICKET
+        else:
+            continue  # staff named by nothing above (a stray follow_all_tickets)
         recipients.append(Recipient(pk, reason))
-    return sorted(recipients)
+        emails.add(email)
+    result = sorted(recipients)
+    if new_ticket:
+        team = team_address()
+        # Mailed once: not again as a user who is a recipient already, nor to the author.
+        by_team = actor_id is not None and User.objects.filter(pk=actor_id, email=team).exists()
+        if team and team not in emails and not by_team:
+            result.append(Recipient(None, Reason.TEAM_ADDRESS, team))
+    return result
+
+
+def team_address() -> str:
+    """SUPPORT_TEAM_EMAIL, "" when unset. Never the support mailbox that e-mail in reads (its
+    own notifications would come back to it: ignored as automatic, but pointless)."""
+    team = str(getattr(settings, "SUPPORT_TEAM_EMAIL", "") or "").strip().lower()
+    if team and team == inbound_address().lower():
+        return ""
+    return team
+
+
+def _is_client_reply(
+    ticket: TicketFacts, *, actor_id: int | None, private: bool, kind: str
+) -> bool:
+    """A client's public note on a ticket without handler: the team's to pick up."""
+    if kind != Kind.NOTE_ADDED or private or ticket.handler_id is not None or actor_id is None:
+        return False
+    return User.objects.filter(pk=actor_id, is_staff=False).exists()
