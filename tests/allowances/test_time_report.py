@@ -368,3 +368,20 @@ def test_a_client_never_reaches_the_report(client: Client, client_user: Any) -> 
     response = client.get(PAGE, {"mois": "2026-03", "format": "csv"})
     assert response.status_code == 302
     assert "Mois;" not in response.content.decode()
+
+
+def test_equal_time_gives_the_rounding_to_the_handler(
+    client_user: Any, team: dict[str, Any]
+) -> None:
+    tom, lea = team["tom"], team["lea"]
+    ticket = resolved_ticket(
+        reporter=client_user, technician=lea, resolved_at=paris(2026, 3, 9), minutes=(10,)
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(state=State.ASSIGNED)
+    note_add(ticket=ticket, author=tom, text="Aide", minutes_spent=10)
+    Ticket.objects.filter(pk=ticket.pk).update(state=State.RESOLVED)
+    close_month(period=MARCH, now=MARCH_END)
+    lines = {line.technician: line.billable for line in time_report(MARCH).lines}
+    # 20 min → 30 debited; Léa (the handler) takes the 10 minutes of rounding, Tom keeps his 10.
+    assert lines == {"Léa Roux": 20, "Tom Martin": 10}
+    assert ledger_debits(MARCH) == {client_user.organisation_id: 30}
