@@ -16,6 +16,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import targets
 from .models import REPORT_FIELDS, HistoryEntry, Ticket
 from .workflow import WorkflowError, lock_current
 
@@ -78,6 +79,10 @@ def ticket_update_details(
                 ticket=locked, actor=by, field=name, old_value=old, new_value=_shown(locked, name)
             )
             changed.append(name)
+        if "priority" in changed:
+            # Its targets follow the priority (tickets/targets.py).
+            targets.refresh(locked)
+            changed.extend(targets.TARGET_FIELDS)
         if changed:
             locked.updated_at = timezone.now()
             locked.version += 1

@@ -194,6 +194,27 @@ class Ticket(models.Model):
     )
     # Optimistic locking for staff edits: a save based on an older version is refused.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The response targets' state, kept by tickets/targets.py in the transaction of each change
+    # so that the staff list filters on them through an index (« Dépassés » on 200,000 tickets).
+    first_staff_answer_at = models.DateTimeField(
+        _("première réponse de l'équipe"), null=True, blank=True, editable=False
+    )
+    last_staff_note_at = models.DateTimeField(
+        _("dernière note de l'équipe"), null=True, blank=True, editable=False
+    )
+    last_client_note_at = models.DateTimeField(
+        _("dernier message du client"), null=True, blank=True, editable=False
+    )
+    target_paused_seconds = models.PositiveIntegerField(default=0, editable=False)
+    clock_stopped_at = models.DateTimeField(null=True, blank=True, editable=False)
+    response_due_at = models.DateTimeField(
+        _("réponse attendue avant"), null=True, blank=True, editable=False
+    )
+    resolution_due_at = models.DateTimeField(
+        _("résolution attendue avant"), null=True, blank=True, editable=False
+    )
+    # The deadline that runs now; null while the clock stands still (Commentaire, Résolu, Fermé).
+    due_at = models.DateTimeField(_("échéance"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-number"]
@@ -236,6 +257,13 @@ class Ticket(models.Model):
                 fields=["organisation", "reporter", "-updated_at"], name="ticket_org_reporter"
             ),
             models.Index(fields=["state", "-updated_at"], name="ticket_state_updated"),
+            # « Dépassés », « Bientôt dépassés »: the running deadlines only.
+            models.Index(
+                fields=["due_at"],
+                include=["state", "updated_at"],
+                condition=models.Q(due_at__isnull=False),
+                name="ticket_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -514,6 +542,5 @@ class TicketLink(models.Model):
 
 
 from .canned import CannedReply  # noqa: E402, F401  (tickets/canned.py)
-
-
+from .queues import SavedQueue  # noqa: E402, F401  (tickets/queues.py)
 from .satisfaction import Rating  # noqa: E402, F401  (tickets/satisfaction.py)

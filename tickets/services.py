@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import F
 
+from . import targets
 from .events import EventKind, TicketEvent, publish
 from .models import Category, Counter, HistoryEntry, Impact, Priority, Reproducibility, Ticket
 
@@ -44,7 +45,7 @@ def ticket_create(
     if reporter.organisation_id is None:
         raise ValueError("Only a client user reports a ticket.")
     with transaction.atomic():
-        ticket = Ticket.objects.create(
+        ticket = Ticket(
             number=next_number(),
             organisation_id=reporter.organisation_id,
             reporter=reporter,
@@ -57,6 +58,9 @@ def ticket_create(
             steps_to_reproduce=steps_to_reproduce.strip(),
             additional_information=additional_information.strip(),
         )
+        # The response targets run from its creation (tickets/targets.py).
+        targets.refresh(ticket)
+        ticket.save(force_insert=True)
         HistoryEntry.objects.create(
             ticket=ticket, actor=reporter, field="created", new_value=ticket.display_number
         )

@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import targets
 from .events import EventKind, TicketEvent, publish, tickets_bulk_changed
 from .models import HistoryEntry, Note, State, Ticket
 
@@ -115,6 +116,7 @@ def _apply_state(locked: Ticket, to: str, by: User | None) -> TicketEvent:
         locked.closed_at = now
     elif old == State.RESOLVED:
         locked.resolved_at = None
+    targets.state_moved(locked, old, to, now)
     _record(locked, by, "state", old, to)
     return TicketEvent(
         kind=EventKind.STATE_CHANGED,
@@ -128,7 +130,8 @@ def _apply_state(locked: Ticket, to: str, by: User | None) -> TicketEvent:
 def _save(locked: Ticket, fields: Sequence[str], events: Sequence[TicketEvent] = ()) -> None:
     locked.updated_at = timezone.now()
     locked.version += 1
-    locked.save(update_fields=[*fields, "updated_at", "version"])
+    # The response targets' fields follow every state change and note (tickets/targets.py).
+    locked.save(update_fields=[*fields, *targets.TARGET_FIELDS, "updated_at", "version"])
     for event in events:
         publish(event)
 
@@ -229,6 +232,9 @@ def note_add(
             is_billable=is_billable,
         )
         fields = ["state", "resolved_at", "closed_at"]
+        targets.note_seen(
+            locked, by_staff=actor == Actor.STAFF, is_private=is_private, at=note.created_at
+        )
         if not is_private:
             locked.public_note_count += 1
             fields.append("public_note_count")
@@ -284,8 +290,15 @@ def tickets_close_resolved(
     if not rows:
         return []
     ids = [pk for pk, _number, _summary in rows]
+    # Fermé has no target (tickets/targets.py refresh).
     Ticket.objects.filter(pk__in=ids).update(
-        state=State.CLOSED, closed_at=now, updated_at=now, version=F("version") + 1
+        state=State.CLOSED,
+        closed_at=now,
+        updated_at=now,
+        version=F("version") + 1,
+        response_due_at=None,
+        resolution_due_at=None,
+        due_at=None,
     )
     # An UPDATE and a bulk INSERT send no model signal: say it (the page cache listens).
     tickets_bulk_changed.send(sender=Ticket, organisation_ids=[organisation_id])

@@ -34,6 +34,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import staff_member
+from accounts.models import User
 
 from ..canned import PLACEHOLDERS, fill_placeholders
 from ..limits import NOTE_MAX, LongTextField, french_count, limit_help
@@ -121,10 +122,32 @@ class ResolveForm(ActionNoteForm):
         return f"{_('Résolution')} : {label}.\n\n{self.cleaned_data['text']}"
 
 
+class AssignForm(forms.Form):
+    """« Affecter à… »: any active technician."""
+
+    handler = forms.ModelChoiceField(
+        label=_("Technicien"),
+        queryset=User.objects.none(),
+        empty_label=_("— choisissez —"),
+        error_messages={
+            "required": _("Choisissez le technicien à qui affecter les tickets."),
+            "invalid_choice": _("Ce technicien n'existe pas ou n'est plus actif."),
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["handler"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(is_staff=True, is_active=True).order_by(
+            "first_name", "last_name", "email"
+        )
+
+
 class TicketActions(admin.ModelAdmin[Ticket]):
     """The ticket admin's bulk actions and one-click buttons."""
 
-    actions = ["take", "acknowledge", "ask_client", "resolve"]
+    actions = ["take", "assign_to", "acknowledge", "ask_client", "resolve"]
 
     def _each(
         self,
@@ -196,6 +219,54 @@ class TicketActions(admin.ModelAdmin[Ticket]):
                 % {"count": n}
             ),
         )
+
+    @admin.action(description=_("Affecter à…"))
+    def assign_to(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> HttpResponse | None:
+        """Each ticket to the chosen technician, through workflow.ticket_assign."""
+        form = AssignForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            rows = queryset.select_related("organisation", "handler").order_by("number")
+            shown = list(rows[:MAX_LISTED])
+            total = len(shown) if len(shown) < MAX_LISTED else queryset.count()
+            context = {
+                **self.admin_site.each_context(request),
+                "title": gettext("Affecter les tickets"),
+                "opts": self.model._meta,
+                "form": form,
+                "action": "assign_to",
+                "tickets": shown,
+                "total": total,
+                "more": total - len(shown),
+                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "media": self.media + form.media,
+            }
+            return TemplateResponse(request, "admin/tickets/ticket/action_assign.html", context)
+        me = staff_member(request)
+        handler = form.cleaned_data["handler"]
+
+        def change(ticket: Ticket) -> None:
+            if ticket.handler_id == handler.pk:
+                raise WorkflowError(
+                    gettext("Il est déjà affecté à %(name)s.") % {"name": str(handler)}
+                )
+            ticket_assign(ticket=ticket.pk, handler=handler, by=me)
+
+        self._each(
+            request,
+            queryset,
+            change,
+            lambda n: (
+                ngettext(
+                    "%(count)s ticket affecté à %(name)s :",
+                    "%(count)s tickets affectés à %(name)s :",
+                    n,
+                )
+                % {"count": n, "name": str(handler)}
+            ),
+        )
+        return None
 
     @admin.action(description=_("Passer les tickets sélectionnés « En analyse »"))
     def acknowledge(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
