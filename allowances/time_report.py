@@ -27,6 +27,7 @@ The ratings (tickets.satisfaction) count with their ticket's month, for the tick
 when the client rated it (the technician who resolved it).
 
 Bounded: one query per table (ledger, tickets, notes, ratings, names), each aggregated in SQL,
+and the latest ratings' comments (at most COMMENTS_SHOWN),
 whatever the number of tickets; the debited tickets of a month are found through the ledger's
 index.
 """
@@ -90,12 +91,31 @@ class Opinion:
     unsatisfied: int = 0
 
 
+@dataclass(frozen=True)
+class Comment:
+    """A client's rating with a comment, for the technicians to read why."""
+
+    ticket_pk: int
+    ticket_number: str
+    summary: str
+    organisation: str
+    technician: str
+    client: str
+    satisfied: bool
+    comment: str
+
+
+# The comments shown under the report: the latest ones (the CSV holds the counts only).
+COMMENTS_SHOWN = 50
+
+
 @dataclass
 class TimeReport:
     period: date
     lines: list[Line] = field(default_factory=list)
     organisations: list[OrganisationTotal] = field(default_factory=list)
     opinions: list[Opinion] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -286,8 +306,27 @@ def time_report(
         total.organisation = organisation_names.get(total.organisation_id, "")
     for opinion in opinions.values():
         opinion.technician = _technician(users, opinion.technician_id)
+    commented = (
+        ratings.exclude(comment="")
+        .select_related("ticket__organisation", "user", "handler")
+        .order_by("-updated_at", "-pk")[:COMMENTS_SHOWN]
+    )
+    comments = [
+        Comment(
+            ticket_pk=rating.ticket_id,
+            ticket_number=rating.ticket.display_number,
+            summary=rating.ticket.summary,
+            organisation=rating.ticket.organisation.name,
+            technician=str(rating.handler) if rating.handler else _technician({}, None),
+            client=str(rating.user),
+            satisfied=rating.satisfied,
+            comment=rating.comment,
+        )
+        for rating in commented
+    ]
     return TimeReport(
         period=period,
+        comments=comments,
         lines=sorted(lines.values(), key=lambda e: (e.technician.lower(), e.organisation.lower())),
         organisations=sorted(totals.values(), key=lambda t: (-t.billable, t.organisation.lower())),
         opinions=sorted(opinions.values(), key=lambda o: o.technician.lower()),

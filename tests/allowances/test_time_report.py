@@ -87,7 +87,8 @@ def march(client_user: Any, other_organisation: Any, team: dict[str, Any]) -> di
         reporter=client_user, technician=tom, resolved_at=paris(2026, 4, 1, 0, 1), minutes=(10,)
     )
     for satisfied, ticket in ((True, shared), (True, small), (False, other)):
-        rating_save(ticket=ticket, user=ticket.reporter, satisfied=satisfied)
+        comment = "" if satisfied else "Réponse trop lente <b>vraiment</b>"
+        rating_save(ticket=ticket, user=ticket.reporter, satisfied=satisfied, comment=comment)
     close_month(period=MARCH, now=MARCH_END)
     return {
         "shared": shared,
@@ -155,6 +156,13 @@ def test_ratings_count_for_the_handler_at_resolution(
     opinions = {o.technician: (o.satisfied, o.unsatisfied) for o in report.opinions}
     # Partagé (Tom's, satisfied), small (Léa's, satisfied), Cabinet Durand's (Tom's, not).
     assert opinions == {"Tom Martin": (1, 1), "Léa Roux": (1, 0)}
+    [comment] = report.comments
+    assert (comment.technician, comment.organisation, comment.satisfied) == (
+        "Tom Martin",
+        "Cabinet Durand",
+        False,
+    )
+    assert comment.comment == "Réponse trop lente <b>vraiment</b>"
 
 
 def test_a_resolved_ticket_counts_as_pending_then_as_debited_for_the_same_amount(
@@ -211,7 +219,7 @@ def test_many_tickets_of_several_technicians_equal_the_ledger_with_a_bounded_que
     month_of_tickets(26, 6)
     with CaptureQueriesContext(connection) as many:
         pending = time_report(MARCH)
-    assert len(many) == len(few) <= 6, [q["sql"] for q in many.captured_queries]
+    assert len(many) == len(few) <= 7, [q["sql"] for q in many.captured_queries]
 
     close_month(period=MARCH, now=MARCH_END)
     report = time_report(MARCH)
@@ -315,6 +323,8 @@ def test_admin_page_shows_the_report_its_chart_and_the_csv(
     assert "Mars 2026" in body
     assert "1 h 15" in body
     assert "1 satisfait, 1 pas satisfait" in body
+    # The comment, escaped.
+    assert "Réponse trop lente &lt;b&gt;vraiment&lt;/b&gt;" in response.content.decode()
     svg = svg_of(response.content.decode())
     assert svg.get("role") == "img"
     assert svg.find(f"{NS}title").text == "Temps de mars 2026 par organisation"  # type: ignore[union-attr]

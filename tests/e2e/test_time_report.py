@@ -72,7 +72,12 @@ def test_time_report_shows_the_ledgers_debits_its_chart_and_exports_csv(
                 minutes=minutes,
                 unbillable=(15,) if day == 3 else (),
             )
-            rating_save(ticket=ticket, user=reporter, satisfied=day != 4)
+            rating_save(
+                ticket=ticket,
+                user=reporter,
+                satisfied=day != 4,
+                comment="" if day != 4 else "La solution a mis trois jours à arriver.",
+            )
     close_month(period=last)  # the real month end, as beat runs it on the 1st
     expected = debits(last)
     assert len(expected) == 4
@@ -101,6 +106,9 @@ def test_time_report_shows_the_ledgers_debits_its_chart_and_exports_csv(
     ]
     assert widths == sorted(widths, reverse=True)
     expect(page.locator("#time-report-satisfaction")).to_contain_text("Tom Martin")
+    expect(page.locator("#time-report-comments")).to_contain_text(
+        "La solution a mis trois jours à arriver."
+    )
     shoot(page, "time-report-01-month")
 
     with page.expect_download() as download_info:
@@ -137,7 +145,7 @@ def test_time_report_shows_the_ledgers_debits_its_chart_and_exports_csv(
 
 
 def test_client_rates_the_answer_of_a_resolved_ticket_from_its_page(
-    page: Page, live_server: Any, client_user: Any, shoot: Any
+    page: Page, audit_page: Any, live_server: Any, client_user: Any, shoot: Any
 ) -> None:
     base = live_server.url
     tom = StaffFactory(email="tom@atm-consulting.fr", first_name="Tom", last_name="Martin")
@@ -171,6 +179,12 @@ def test_client_rates_the_answer_of_a_resolved_ticket_from_its_page(
     expect(page.get_by_role("heading", name="Donner votre avis")).to_be_visible()
     expect(page.get_by_label("Pas satisfait")).to_be_checked()
     shoot(page, "rating-03-lien-du-courriel")
+    if axe_available():
+        audit = audit_page(client_user)
+        audit.goto(f"{base}{ticket.get_absolute_url()}")
+        assert_accessible(audit, "Ticket résolu, « Votre avis »")
+        audit.goto(f"{base}{rating_path(ticket=ticket, user=client_user)}")
+        assert_accessible(audit, "Donner votre avis")
     # Another person's link: a French message, no form.
     page.goto(f"{base}{rating_path(ticket=ticket, user=tom)}")
     expect(page.locator("#rating-error")).to_contain_text(
