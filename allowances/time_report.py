@@ -28,8 +28,10 @@ when the client rated it (the technician who resolved it).
 
 Bounded: one query per table (ledger, tickets, notes, ratings, names), each aggregated in SQL,
 and the latest ratings' comments (at most COMMENTS_SHOWN),
-whatever the number of tickets; the debited tickets of a month are found through the ledger's
-index.
+whatever the number of tickets; the debited tickets are read by their ids, the others through
+the partial index of the resolution moment (tickets migration 0014 « ticket_resolved_on »). On the
+benchmark data (200,000 tickets, bench/README.md), the busiest month (6,697 tickets, 908
+organisations) is 7 queries and about 100 ms of SQL.
 """
 
 from __future__ import annotations
@@ -105,6 +107,10 @@ class Comment:
     comment: str
 
 
+# Above this many (technician, organisation) lines, the page asks for a filter (or the CSV,
+# which has them all) instead of a table no one reads: 20 technicians x 900 organisations.
+DETAIL_MAX = 300
+
 # The comments shown under the report: the latest ones (the CSV holds the counts only).
 COMMENTS_SHOWN = 50
 
@@ -120,6 +126,26 @@ class TimeReport:
     @property
     def label(self) -> str:
         return period_label(self.period)
+
+    @property
+    def technicians(self) -> list[Line]:
+        """One line per technician, all organisations together (a ticket has one organisation:
+        the tickets add up)."""
+        totals: dict[int | None, Line] = {}
+        for line in self.lines:
+            total = totals.setdefault(
+                line.technician_id, Line(line.technician_id, line.technician, 0, "")
+            )
+            total.billable += line.billable
+            total.non_billable += line.non_billable
+            total.tickets += line.tickets
+            total.satisfied += line.satisfied
+            total.unsatisfied += line.unsatisfied
+        return list(totals.values())  # in the lines' order: by name
+
+    @property
+    def detail_shown(self) -> bool:
+        return len(self.lines) <= DETAIL_MAX
 
     @property
     def billable(self) -> int:
@@ -168,7 +194,9 @@ def month_tickets(period: date, organisation_id: int | None = None) -> dict[int,
     # One query: the debited tickets by their ids (from the ledger's index), the others by the
     # moment they were resolved (a partial index of the tickets resolved).
     rows = (
-        Ticket.objects.filter(pk__in=debits.values("ticket_id"))
+        # The ids read above, not a subquery: PostgreSQL would hash the ledger against a scan of
+        # every ticket, where a list of ids is read through the primary key.
+        Ticket.objects.filter(pk__in=list(debited))
         .values_list(*fields)
         .order_by()
         .union(not_debited.values_list(*fields).order_by(), all=True)

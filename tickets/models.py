@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.encoding import force_str
@@ -263,6 +264,13 @@ class Ticket(models.Model):
                 include=["state", "updated_at"],
                 condition=models.Q(due_at__isnull=False),
                 name="ticket_due",
+            ),
+            # The month a ticket's time counts in (allowances.time_report): when it was resolved,
+            # as the month end reads it; one month of 200,000 tickets without a scan.
+            models.Index(
+                Coalesce("resolved_at", "updated_at"),
+                condition=models.Q(state__in=["resolved", "closed"]),
+                name="ticket_resolved_on",
             ),
         ]
 

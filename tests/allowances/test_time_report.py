@@ -156,6 +156,11 @@ def test_ratings_count_for_the_handler_at_resolution(
     opinions = {o.technician: (o.satisfied, o.unsatisfied) for o in report.opinions}
     # Partagé (Tom's, satisfied), small (Léa's, satisfied), Cabinet Durand's (Tom's, not).
     assert opinions == {"Tom Martin": (1, 1), "Léa Roux": (1, 0)}
+    technicians = {
+        line.technician: (line.billable, line.tickets, line.satisfied, line.unsatisfied)
+        for line in report.technicians
+    }
+    assert technicians == {"Tom Martin": (50 + 75, 3, 1, 1), "Léa Roux": (25, 2, 1, 0)}
     [comment] = report.comments
     assert (comment.technician, comment.organisation, comment.satisfied) == (
         "Tom Martin",
@@ -395,3 +400,19 @@ def test_equal_time_gives_the_rounding_to_the_handler(
     # 20 min → 30 debited; Léa (the handler) takes the 10 minutes of rounding, Tom keeps his 10.
     assert lines == {"Léa Roux": 20, "Tom Martin": 10}
     assert ledger_debits(MARCH) == {client_user.organisation_id: 30}
+
+
+def test_a_long_detail_asks_for_a_filter_and_the_csv_keeps_every_line(
+    client: Client, march: dict[str, Any], staff_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from allowances import time_report as module
+
+    monkeypatch.setattr(module, "DETAIL_MAX", 2)
+    client.force_login(staff_user)
+    body = text(client.get(PAGE, {"mois": "2026-03"}))
+    assert "3 lignes : choisissez un technicien ou une organisation pour les afficher" in body
+    assert "Par technicien et organisation" in body
+    csv_lines = client.get(PAGE, {"mois": "2026-03", "format": "csv"}).content.decode()
+    assert len(csv_lines.splitlines()) == 1 + 3
+    body = text(client.get(PAGE, {"mois": "2026-03", "organisation": march["b"].pk}))
+    assert "choisissez un technicien" not in body

@@ -105,7 +105,9 @@ def test_time_report_shows_the_ledgers_debits_its_chart_and_exports_csv(
         for i in range(4)
     ]
     assert widths == sorted(widths, reverse=True)
-    expect(page.locator("#time-report-satisfaction")).to_contain_text("Tom Martin")
+    by_technician = page.locator("#time-report-by-technician")
+    expect(by_technician).to_contain_text("Tom Martin")
+    expect(by_technician).to_contain_text("3 satisfaits, 2 pas satisfaits")
     expect(page.locator("#time-report-comments")).to_contain_text(
         "La solution a mis trois jours à arriver."
     )
