@@ -98,6 +98,27 @@ SUPPORT_EMAIL = env("SUPPORT_EMAIL", "support@atm-consulting.fr")
 SUPPORT_TEAM_EMAIL = env("SUPPORT_TEAM_EMAIL").lower()
 CSRF_TRUSTED_ORIGINS = [SITE_URL, *env_list("CSRF_TRUSTED_ORIGINS")]
 
+
+def parse_targets(items: list[str]) -> dict[str, tuple[float, float]]:
+    """« urgent=2/16,low=16/80 »: per priority, business hours to the first staff answer and to
+    the resolution (tickets/targets.py has every priority's default)."""
+    targets: dict[str, tuple[float, float]] = {}
+    for item in items:
+        priority, _sep, hours = item.partition("=")
+        answer, _sep, resolution = hours.partition("/")
+        try:
+            targets[priority.strip().lower()] = (float(answer), float(resolution))
+        except ValueError:
+            raise ValueError(
+                f"TICKET_RESPONSE_TARGETS: « {item} » is not priority=answer/resolution"
+            ) from None
+    return targets
+
+
+# Response targets in business hours (Mon-Fri 9-18 Paris, French holidays off), per priority:
+# immediate, urgent, high, normal, low, none. Unset ones keep tickets.targets.DEFAULT_TARGETS.
+TICKET_RESPONSE_TARGETS = parse_targets(env_list("TICKET_RESPONSE_TARGETS"))
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

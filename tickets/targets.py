@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
@@ -72,9 +73,22 @@ class Target:
     resolution: timedelta
 
 
+def _priority(key: int | str) -> int:
+    """A priority by value (50) or by name as TICKET_RESPONSE_TARGETS writes it (« urgent »)."""
+    if isinstance(key, int) or str(key).isdigit():
+        return int(key)
+    try:
+        return int(Priority[str(key).upper()])
+    except KeyError:
+        names = ", ".join(p.name.lower() for p in Priority)
+        raise ImproperlyConfigured(
+            f"TICKET_RESPONSE_TARGETS: unknown priority « {key} » (one of {names})"
+        ) from None
+
+
 def targets() -> dict[int, Target]:
-    configured: Mapping[int, Any] = getattr(settings, "TICKET_RESPONSE_TARGETS", {}) or {}
-    merged = {**DEFAULT_TARGETS, **{int(k): v for k, v in configured.items()}}
+    configured: Mapping[int | str, Any] = getattr(settings, "TICKET_RESPONSE_TARGETS", {}) or {}
+    merged = {**DEFAULT_TARGETS, **{_priority(k): v for k, v in configured.items()}}
     return {
         priority: Target(timedelta(hours=float(answer)), timedelta(hours=float(resolution)))
         for priority, (answer, resolution) in merged.items()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from tests.factories import StaffFactory, make_ticket
@@ -85,6 +86,23 @@ def test_targets_come_from_the_settings(settings, client_user, category):
     assert ticket.resolution_due_at == add_business_hours(ticket.created_at, 30)
     # The others keep their defaults.
     assert targets.target_for(Priority.LOW).resolution == timedelta(hours=80)
+
+
+def test_targets_read_from_the_environment(monkeypatch, settings):
+    from atm_support.settings import env_list, parse_targets
+
+    monkeypatch.setenv("TICKET_RESPONSE_TARGETS", "urgent=1.5/12, low=24/100")
+    settings.TICKET_RESPONSE_TARGETS = parse_targets(env_list("TICKET_RESPONSE_TARGETS"))
+    assert targets.target_for(Priority.URGENT) == targets.Target(
+        timedelta(hours=1.5), timedelta(hours=12)
+    )
+    assert targets.target_for(Priority.LOW).first_answer == timedelta(hours=24)
+    assert targets.target_for(Priority.NORMAL).first_answer == timedelta(hours=8)
+    with pytest.raises(ValueError, match="priority=answer/resolution"):
+        parse_targets(["urgent=deux heures"])
+    settings.TICKET_RESPONSE_TARGETS = {"pressée": (1, 2)}
+    with pytest.raises(ImproperlyConfigured, match="unknown priority"):
+        targets.targets()
 
 
 def test_the_workflow_keeps_the_fields_a_recount_finds(client_user, staff_user):
