@@ -141,7 +141,9 @@ class CannedReply(models.Model):
     title = models.CharField(_("titre"), max_length=100, unique=True)
     text = limited_text(_("texte"), CANNED_MAX)
     is_active = models.BooleanField(
-        _("active"), default=True, help_text=_("Une réponse inactive n'est plus proposée.")
+        _("proposée"),
+        default=True,
+        help_text=_("Décochée, la réponse n'est plus proposée ; elle reste ici, à reprendre."),
     )
     position = models.PositiveSmallIntegerField(
         _("ordre"), default=0, help_text=_("Les réponses sont proposées dans cet ordre.")

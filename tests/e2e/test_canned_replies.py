@@ -4,6 +4,7 @@ ticket."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -110,3 +111,50 @@ def test_a_canned_reply_in_ask_client_is_filled_for_each_ticket(
         assert f"({ticket.display_number})" in note.text
         assert Ticket.objects.get(pk=ticket.pk).state == State.FEEDBACK
         assert Notification.objects.filter(event__note=note, recipient=ticket.reporter).exists()
+
+
+def test_the_replies_admin_and_the_picker_pass_the_accessibility_checks(
+    audit_page: Any, live_server: Any, staff_user: Any, client_user: Any, shoot: Any
+) -> None:
+    """axe at a desktop's and a phone's width, as tests/e2e/test_accessibility.py checks the
+    admin's ticket pages: the replies' list, their form with its error, the ticket page."""
+    from tests.e2e.axe import (
+        DESKTOP,
+        PHONE,
+        assert_accessible,
+        assert_fits_every_width,
+        assert_layout_holds,
+        axe_available,
+    )
+
+    assert axe_available(), "axe-core is missing: `make test` runs `npm ci`."
+
+    def check(page: Page, where: str) -> None:
+        assert_fits_every_width(page, where, (DESKTOP["width"], PHONE["width"]))
+        for size in (DESKTOP, PHONE):
+            page.set_viewport_size(size)
+            assert_layout_holds(page, f"{where}, {size['width']} px")
+            assert_accessible(page, f"{where}, {size['width']} px")
+        shoot(page, f"a11y-{where}")
+        page.set_viewport_size(DESKTOP)
+
+    base = live_server.url
+    ticket = make_ticket(reporter=client_user, state=State.ACKNOWLEDGED)
+    CannedReply.objects.create(title="Demander la version", text=TEXT)
+    page = audit_page(staff_user)
+
+    page.goto(f"{base}/admin/tickets/cannedreply/")
+    expect(page.locator("#result_list")).to_contain_text("Demander la version")
+    check(page, "admin-reponses-types")
+    page.goto(f"{base}/admin/tickets/cannedreply/add/")
+    page.get_by_label("Titre").fill("Relance")
+    page.get_by_label("Texte").fill("Bonjour {prenon}")
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    expect(page.locator(".errorlist")).to_contain_text("Champ inconnu : {prenon}.")
+    check(page, "admin-reponse-type-erreur")
+    page.goto(f"{base}/admin/tickets/ticket/{ticket.pk}/change/")
+    note_form = page.locator(".new-note #notes-0")
+    note_form.get_by_label("Réponse type").select_option(label="Demander la version")
+    note_form.get_by_role("button", name="Insérer").click()
+    expect(page.locator('textarea[name="notes-0-text"]')).to_have_value(re.compile("^Bonjour"))
+    check(page, "admin-ticket-reponse-type")

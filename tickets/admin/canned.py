@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.access import is_staff
 from accounts.models import User
+from atm_support.admin_french import FrenchAdmin, Noun
 
 from ..canned import CANNED_MAX, PLACEHOLDERS, CannedReply, unknown_placeholders
 from ..limits import LongTextField, limit_sentence
@@ -137,8 +138,25 @@ class CannedReplyForm(forms.ModelForm):
         return text
 
 
-class CannedReplyAdmin(admin.ModelAdmin[CannedReply]):
+class ListRowForm(forms.ModelForm):
+    """A row of the list's editable columns: Django's inputs there have no label, so each says
+    which reply it sets (« Ordre de « Relance » »), for a screen reader as for axe."""
+
+    class Meta:
+        model = CannedReply
+        fields = ["position", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        title = self.instance.title
+        self.fields["position"].widget.attrs["aria-label"] = gettext("Ordre de « %s »") % title
+        self.fields["is_active"].widget.attrs["aria-label"] = gettext("« %s » proposée") % title
+
+
+class CannedReplyAdmin(FrenchAdmin, admin.ModelAdmin[CannedReply]):
     """Every active staff member manages the replies, as they work the tickets."""
+
+    french = Noun("la", "réponse type", "réponses types", feminine=True)
 
     form = CannedReplyForm
     list_display = ["title", "preview", "position", "is_active"]
@@ -146,6 +164,9 @@ class CannedReplyAdmin(admin.ModelAdmin[CannedReply]):
     list_filter = ["is_active"]
     search_fields = ["title", "text"]
     ordering = ["position", "title"]
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
+        return ListRowForm
 
     @admin.display(description=_("texte"))
     def preview(self, obj: CannedReply) -> str:

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('title', models.CharField(max_length=100, unique=True, verbose_name='titre')),
                 ('text', models.TextField(max_length=10000, validators=[tickets.limits.TextLimit(10000)], verbose_name='texte')),
-                ('is_active', models.BooleanField(default=True, help_text="Une réponse inactive n'est plus proposée.", verbose_name='active')),
+                ('is_active', models.BooleanField(default=True, help_text="Décochée, la réponse n'est plus proposée ; elle reste ici, à reprendre.", verbose_name='proposée')),
                 ('position', models.PositiveSmallIntegerField(default=0, help_text='Les réponses sont proposées dans cet ordre.', verbose_name='ordre')),
             ],
             options={
