@@ -71,6 +71,10 @@ def test_resolved_ticket_page_offers_the_form_and_a_rating_is_saved_for_its_hand
     assert "Merci pour votre avis." in page
     assert "Vous êtes satisfait de la réponse." in page
     assert "Modifier mon avis" in page
+    # Without the message, the page comes from the page cache: the rating's save renewed it.
+    page = text(client.get(resolved.get_absolute_url()))
+    assert "Merci pour votre avis." not in page
+    assert "Vous êtes satisfait de la réponse." in page
 
 
 def test_a_second_submission_changes_the_same_rating(
