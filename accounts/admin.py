@@ -8,8 +8,10 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.core.cache import caches
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -21,6 +23,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+
+from atm_support.admin_french import FrenchAdmin, Noun
 
 from .email_change import email_changes_void
 from .invitations import InviteRefused, invitation_create, invitation_send, invite_client
@@ -116,7 +120,8 @@ class UserChangeAdminForm(StaffOrOrganisationMixin, UserEditForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(FrenchAdmin, BaseUserAdmin):
+    french = Noun("l'", "utilisateur", "utilisateurs")
     form = UserChangeAdminForm
     add_form = UserAddForm
     ordering = ["email"]
@@ -259,7 +264,8 @@ def organisation_display(display: OrganisationDisplay) -> OrganisationDisplay:
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin[Organisation]):
+class OrganisationAdmin(FrenchAdmin, admin.ModelAdmin[Organisation]):
+    french = Noun("l'", "organisation", "organisations", feminine=True)
     list_display = ["name", "user_count", "created_at", "tickets"]
     search_fields = ["name"]
     ordering = ["name"]  # a stable order for its pages and its autocomplete
@@ -388,7 +394,8 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin[Invitation]):
+class InvitationAdmin(FrenchAdmin, admin.ModelAdmin[Invitation]):
+    french = Noun("l'", "invitation", "invitations", feminine=True)
     list_display = ["user", "organisation", "created_at", "expires_at", "state", "created_by"]
     list_select_related = ["user__organisation", "created_by"]
     search_fields = ["user__email"]
@@ -408,3 +415,12 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Django's own admin of groups, its sentences in French (atm_support/admin_french.py).
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(FrenchAdmin, BaseGroupAdmin):
+    french = Noun("le", "groupe", "groupes")

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import is_staff
 from accounts.admin import organisation_display
 from accounts.models import Organisation
+from atm_support.admin_french import FrenchAdmin, Noun
 from atm_support.minutes import format_minutes
 from mail.outbox import requeue
 
@@ -165,8 +166,10 @@ class LevelFilter(admin.SimpleListFilter):
 
 
 @admin.register(OrganisationBalance)
-class OrganisationBalanceAdmin(StaffReadOnly, admin.ModelAdmin[OrganisationBalance]):
+class OrganisationBalanceAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[OrganisationBalance]):
     """« Organisations par solde »: the lowest balances first."""
+
+    french = Noun("le", "solde d'heures d'une organisation", "soldes d'heures des organisations")
 
     list_display = ["name", "balance_display", "monthly_display", "level_display", "actions_links"]
     list_display_links = ["name"]
@@ -390,7 +393,10 @@ class OrganisationBalanceAdmin(StaffReadOnly, admin.ModelAdmin[OrganisationBalan
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(StaffReadOnly, admin.ModelAdmin[LedgerEntry]):
+class LedgerEntryAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[LedgerEntry]):
+    french = Noun(
+        "l'", "écriture du crédit d'heures", "écritures du crédit d'heures", feminine=True
+    )
     list_display = [
         "created_at",
         "organisation",
@@ -416,7 +422,8 @@ class LedgerEntryAdmin(StaffReadOnly, admin.ModelAdmin[LedgerEntry]):
 
 
 @admin.register(AllowanceRevision)
-class AllowanceRevisionAdmin(StaffReadOnly, admin.ModelAdmin[AllowanceRevision]):
+class AllowanceRevisionAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[AllowanceRevision]):
+    french = Noun("la", "révision du forfait", "révisions du forfait", feminine=True)
     list_display = [
         "organisation",
         "effective_from",
@@ -430,7 +437,8 @@ class AllowanceRevisionAdmin(StaffReadOnly, admin.ModelAdmin[AllowanceRevision])
 
 
 @admin.register(AllowanceMail)
-class AllowanceMailAdmin(StaffReadOnly, admin.ModelAdmin[AllowanceMail]):
+class AllowanceMailAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[AllowanceMail]):
+    french = Noun("l'", "e-mail du crédit d'heures", "e-mails du crédit d'heures")
     list_display = [
         "created_at",
         "kind",

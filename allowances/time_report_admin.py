@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.access import is_staff
 from accounts.models import Organisation, User
+from atm_support.admin_french import FrenchAdmin, Noun
 
 from .models import TimeReportPage
 from .periods import (
@@ -72,8 +73,10 @@ class TimeReportFilters(forms.Form):
 
 
 @admin.register(TimeReportPage)
-class TimeReportAdmin(admin.ModelAdmin[TimeReportPage]):
+class TimeReportAdmin(FrenchAdmin, admin.ModelAdmin[TimeReportPage]):
     """The changelist is the report; nothing to add, change or delete."""
+
+    french = Noun("le", "rapport de temps", "rapports de temps")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return is_staff(request)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from atm_support.admin_french import FrenchAdmin, Noun
 from mail.outbox import requeue
 from tickets.admin import ticket_display
 from tickets.models import Follower, Ticket, format_number
@@ -22,8 +23,10 @@ from .selectors import TicketFacts, recipients_for
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin[Notification]):
+class NotificationAdmin(FrenchAdmin, admin.ModelAdmin[Notification]):
     """The outbox, read-only: staff find what failed and send it again."""
+
+    french = Noun("la", "notification", "notifications", feminine=True)
 
     list_display = [
         "created_at",

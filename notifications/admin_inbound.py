@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.access import is_staff, staff_member
 from accounts.models import User
+from atm_support.admin_french import FrenchAdmin, Noun
 from mail.inbound.parsing import Incoming, parse
 from tickets.admin import ticket_display
 from tickets.models import Category, Ticket, format_number
@@ -51,7 +52,8 @@ def read_incoming(mail: InboundMail) -> Incoming | None:
         return None
 
 
-class InboundMailAdmin(admin.ModelAdmin[InboundMail]):
+class InboundMailAdmin(FrenchAdmin, admin.ModelAdmin[InboundMail]):
+    french = Noun("le", "courriel reçu", "courriels reçus")
     list_display = [
         "received_at",
         "sender",
@@ -253,6 +255,8 @@ class DecisionForm(forms.Form):
 
 class UnattachedMailAdmin(InboundMailAdmin):
     """The mails that wait for staff; each one's page asks what to do with it."""
+
+    french = Noun("le", "courriel non rattaché", "courriels non rattachés")
 
     actions = ["dismiss_selected"]
     list_filter = []

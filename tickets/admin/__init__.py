@@ -18,6 +18,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from accounts.access import is_staff
+from atm_support.admin_french import FrenchAdmin, Noun
 
 from ..models import CannedReply, Category, Ticket
 from .actions import TicketActions
@@ -32,9 +33,11 @@ __all__ = ["CannedReplyAdmin", "CategoryAdmin", "TicketAdmin", "ticket_display"]
 admin.site.index_template = "admin/tickets/index.html"
 
 
-class TicketAdmin(TicketChangeForm, TicketActions, TicketListAdmin):
+class TicketAdmin(FrenchAdmin, TicketChangeForm, TicketActions, TicketListAdmin):
     """Tickets for every active staff member (no per-model permission to grant first); Fermé
     is read-only."""
+
+    french = Noun("le", "ticket", "tickets")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return is_staff(request)

@@ -8,10 +8,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from atm_support.admin_french import FrenchAdmin, Noun
+
 from ..models import Category
 
 
-class CategoryAdmin(admin.ModelAdmin[Category]):
+class CategoryAdmin(FrenchAdmin, admin.ModelAdmin[Category]):
+    french = Noun("la", "catégorie", "catégories", feminine=True)
     list_display = ["name", "position", "is_active"]
     list_editable = ["position", "is_active"]
     list_filter = ["is_active"]
