@@ -284,3 +284,11 @@ def test_admin_login_dashboard_invite_and_ticket_pages(
     check(
         page, "admin-demander-au-client", disabled_rules=ADMIN_EXCLUDED_RULES, widths=ADMIN_WIDTHS
     )
+
+    # « Affecter à… »: its intermediate page.
+    page.goto(f"{base}/admin/tickets/ticket/")
+    page.locator(f'input[name="_selected_action"][value="{ticket.pk}"]').check()
+    page.locator('select[name="action"]').first.select_option("assign_to")
+    page.get_by_role("button", name="Exécuter").first.click()
+    expect(page.get_by_label("Technicien")).to_be_visible()
+    check(page, "admin-affecter-a", disabled_rules=ADMIN_EXCLUDED_RULES, widths=ADMIN_WIDTHS)
