@@ -31,7 +31,13 @@ from . import time_report_admin as _time_report_admin  # noqa: F401  (« Rapport
 from . import urls as _urls  # noqa: F401  (registers the `period` converter the URLs below use)
 from .alerts import level_for
 from .forms import AdjustmentForm, RevisionForm
-from .ledger import AllowanceError, adjustment_create, balance_of, revision_create
+from .ledger import (
+    AllowanceError,
+    adjustment_create,
+    allowance_for,
+    balance_of,
+    revision_create,
+)
 from .models import (
     AllowanceMail,
     AllowanceRevision,
@@ -354,7 +360,8 @@ class OrganisationBalanceAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[Orga
         if not is_staff(request):
             return HttpResponseRedirect(reverse("admin:index"))
         organisation = get_object_or_404(Organisation, pk=organisation_id)
-        form = RevisionForm(request.POST or None)
+        in_force = allowance_for(organisation.pk, current_period())
+        form = RevisionForm(request.POST or None, current=in_force)
         if request.method == "POST" and form.is_valid():
             try:
                 result = revision_create(
@@ -386,9 +393,11 @@ class OrganisationBalanceAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[Orga
             form,
             gettext("Réviser le forfait de %(organisation)s") % {"organisation": organisation},
             gettext(
-                "Le forfait révisé s'applique à partir du mois choisi ; les révisions "
-                "précédentes restent dans l'historique."
-            ),
+                "Forfait en vigueur ce mois-ci : %(amount)s par mois. Le forfait révisé "
+                "s'applique à partir du mois choisi ; les révisions précédentes restent dans "
+                "l'historique."
+            )
+            % {"amount": format_minutes(in_force)},
         )
 
 
@@ -427,13 +436,17 @@ class AllowanceRevisionAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[Allowa
     list_display = [
         "organisation",
         "effective_from",
-        "minutes_per_month",
+        "monthly",
         "memo",
         "created_by",
         "created_at",
     ]
     list_select_related = ["organisation", "created_by"]
     search_fields = ["organisation__name"]
+
+    @admin.display(description=_("forfait mensuel"), ordering="minutes_per_month")
+    def monthly(self, obj: AllowanceRevision) -> str:
+        return format_minutes(obj.minutes_per_month)  # « 2 h 30 », not 150
 
 
 @admin.register(AllowanceMail)

@@ -108,20 +108,20 @@ def test_revision_form_for_the_current_month_adjusts_the_credit(
     assert months[0] == format_period(current_period())
     assert len(months) == 13
     response = client.post(
-        url, {"minutes_per_month": "120", "effective_from": months[0], "memo": "Signature"}
+        url, {"hours": "2", "minutes": "0", "effective_from": months[0], "memo": "Signature"}
     )
     assert response.status_code == 302
     # A new contract: this month is credited at once.
     assert list(
         LedgerEntry.objects.filter(organisation_id=organisation.pk).values_list("kind", "minutes")
     ) == [(Kind.CREDIT, 120)]
-    client.post(url, {"minutes_per_month": "180", "effective_from": months[0]})
+    client.post(url, {"hours": "3", "minutes": "0", "effective_from": months[0]})
     assert list(
         LedgerEntry.objects.filter(organisation_id=organisation.pk).values_list("kind", "minutes")
     ) == [(Kind.CREDIT, 120), (Kind.ADJUSTMENT, 60)]
     assert AllowanceRevision.objects.filter(organisation_id=organisation.pk).count() == 2
     # A past month is not offered, and refused if forced.
-    response = client.post(url, {"minutes_per_month": "60", "effective_from": "2000-01"})
+    response = client.post(url, {"hours": "1", "minutes": "0", "effective_from": "2000-01"})
     assert response.status_code == 200
     assert AllowanceRevision.objects.filter(organisation_id=organisation.pk).count() == 2
 
