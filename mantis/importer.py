@@ -58,6 +58,7 @@ from tickets.models import (
     TicketLink,
 )
 from tickets.services import TICKET_SEQUENCE
+from tickets.targets import recount_all
 
 from .models import ImportedRow, Source
 from .plan import Options, Person, Plan, make_plan
@@ -312,6 +313,9 @@ def _run(context: Context) -> None:
     _counted(context)
     if not context.dry_run:
         _set_counter()
+        # Rows written in bulk, past the workflow: the response targets' fields rebuilt from
+        # the notes and the state history (tickets/targets.py), 2,000 tickets at a time.
+        recount_all()
         pagecache.invalidate(everyone=True)
 
 

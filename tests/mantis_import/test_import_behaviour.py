@@ -760,3 +760,18 @@ def test_a_rerun_applies_privacy_changes_and_refreshes_the_pages(
     assert "Panier réparé ?" in listing
     assert client.get(Ticket.objects.get(number=102).get_absolute_url()).status_code == 404
     assert "Kangourou" in text(client.get(Ticket.objects.get(number=101).get_absolute_url()))
+
+
+def test_imported_tickets_get_their_response_targets(mantis_source, media) -> None:
+    from tickets.targets import TARGET_FIELDS, recount
+
+    run(mantis_source)
+    tickets = list(Ticket.objects.order_by("pk"))
+    kept = [[getattr(t, name) for name in TARGET_FIELDS] for t in tickets]
+    assert any(t.resolution_due_at is not None for t in tickets)  # an open one, at least
+    assert all(t.due_at is None for t in tickets if t.state == "closed")
+    answered = [t for t in tickets if t.first_staff_answer_at is not None]
+    assert answered, "a staff member's public note is a first answer"
+    recount([t.pk for t in tickets])
+    again = [[getattr(t, name) for name in TARGET_FIELDS] for t in Ticket.objects.order_by("pk")]
+    assert again == kept
