@@ -372,7 +372,10 @@ def test_no_generic_sentence_left_on_any_admin_page(
             assert not found, (url, found)
             seen.append(url)
     organisation_id = organisation.pk
+    apps = sorted({model._meta.app_label for model, _ in REGISTRY})
     for url in (
+        "/admin/",
+        *[reverse("admin:app_list", args=[app]) for app in apps],
         f"/admin/allowances/organisationbalance/{organisation_id}/reviser/",
         f"/admin/allowances/organisationbalance/{organisation_id}/ajuster/",
         f"/admin/tickets/ticket/{ticket.pk}/change/",
@@ -381,3 +384,11 @@ def test_no_generic_sentence_left_on_any_admin_page(
         assert response.status_code == 200
         assert not GENERIC.search(text(response)), url
     assert len(seen) > len(REGISTRY)  # more than the lists were looked at
+
+
+def test_a_relations_links_are_titled_from_its_noun(staff: Client, client_user: Any) -> None:
+    page = text(staff.get(f"/admin/accounts/user/{client_user.pk}/change/"))
+    titles = set(
+        re.findall(r'class="related-widget-wrapper-link [a-z-]+"[^>]*title="([^"]*)"', page)
+    )
+    assert {"Modifier l'organisation sélectionnée", "Ajouter une autre organisation"} <= titles
