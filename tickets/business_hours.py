@@ -12,6 +12,7 @@ Monday…), read once per year.
 from __future__ import annotations
 
 import functools
+import math
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,33 @@ def _seconds_of_day(day: date, start: datetime, end: datetime) -> float:
     return max(0.0, (upper - lower).total_seconds())
 
 
+@functools.cache
+def _year_counts(year: int) -> tuple[int, ...]:
+    """counts[i]: the business days of `year` before its day i (0-based), i up to its length."""
+    first = date(year, 1, 1).toordinal()
+    length = date(year + 1, 1, 1).toordinal() - first
+    counts = [0]
+    for offset in range(length):
+        counts.append(counts[-1] + is_business_day(date.fromordinal(first + offset)))
+    return tuple(counts)
+
+
+@functools.cache
+def _before_year(year: int) -> int:
+    """Business days from 1 January 1970 to the start of `year` (negative before 1970)."""
+    if year == 1970:
+        return 0
+    if year > 1970:
+        return _before_year(year - 1) + _year_counts(year - 1)[-1]
+    return _before_year(year + 1) - _year_counts(year)[-1]
+
+
+def _business_days_before(day: date) -> int:
+    """Business days from 1 January 1970 up to `day`, excluded: any span is a subtraction."""
+    index = day.toordinal() - date(day.year, 1, 1).toordinal()
+    return _before_year(day.year) + _year_counts(day.year)[index]
+
+
 def business_seconds(start: datetime, end: datetime) -> float:
     """The business time from `start` to `end`, in seconds; negative when `end` is before."""
     if end < start:
@@ -57,18 +85,12 @@ def business_seconds(start: datetime, end: datetime) -> float:
     last = end.astimezone(PARIS).date()
     if first == last:
         return _seconds_of_day(first, start, end)
-    total = _seconds_of_day(first, start, end) + _seconds_of_day(last, start, end)
-    day = first + timedelta(days=1)
-    # Whole weeks first: 5 days of 9 hours, less the holidays that fall on a weekday.
-    while (last - day).days >= 7:
-        week = [day + timedelta(days=offset) for offset in range(7)]
-        total += DAY_SECONDS * sum(1 for d in week if is_business_day(d))
-        day += timedelta(days=7)
-    while day < last:
-        if is_business_day(day):
-            total += DAY_SECONDS
-        day += timedelta(days=1)
-    return total
+    between = _business_days_before(last) - _business_days_before(first + timedelta(days=1))
+    return (
+        _seconds_of_day(first, start, end)
+        + _seconds_of_day(last, start, end)
+        + DAY_SECONDS * between
+    )
 
 
 def business_time(start: datetime, end: datetime) -> timedelta:
@@ -76,12 +98,27 @@ def business_time(start: datetime, end: datetime) -> timedelta:
     return timedelta(seconds=business_seconds(start, end))
 
 
+def _nth_business_day(first: date, n: int) -> date:
+    """The business day that has `n` business days between `first` (included) and it."""
+    wanted = _business_days_before(first) + n
+    low, high = first, first + timedelta(days=2 * n + 60)
+    # The smallest day D >= first with wanted + 1 business days before D + 1: a business day.
+    while low < high:
+        middle = low + timedelta(days=(high - low).days // 2)
+        if _business_days_before(middle + timedelta(days=1)) >= wanted + 1:
+            high = middle
+        else:
+            low = middle + timedelta(days=1)
+    return low
+
+
 def add_business_time(start: datetime, duration: timedelta) -> datetime:
     """The instant `duration` of business time after `start` (in Paris' time zone).
 
     A start outside business hours counts from the next opening. A deadline that falls exactly
     at a closing stays there (« 18:00 »), not at the next opening: the same business instant.
-    A zero duration gives `start` itself.
+    A zero duration gives `start` itself. Years of business time cost no more than an hour:
+    whole days are counted from a table of each year's business days.
     """
     remaining = duration.total_seconds()
     if remaining < 0:
@@ -90,18 +127,20 @@ def add_business_time(start: datetime, duration: timedelta) -> datetime:
     if remaining == 0:
         return current
     day = current.date()
-    while True:
-        if is_business_day(day):
-            lower = max(current, _opening(day))
-            closing = _closing(day)
-            if lower < closing:
-                available = (closing - lower).total_seconds()
-                if remaining <= available:
-                    # Wall-clock arithmetic inside one day: no summer-time change falls in 9 to 18.
-                    return (lower + timedelta(seconds=remaining)).astimezone(PARIS)
-                remaining -= available
-        day += timedelta(days=1)
-        current = _opening(day)
+    if is_business_day(day):
+        lower = max(current, _opening(day))
+        closing = _closing(day)
+        if lower < closing:
+            available = (closing - lower).total_seconds()
+            if remaining <= available:
+                # Wall-clock arithmetic inside one day: no summer-time change falls in 9 to 18.
+                return (lower + timedelta(seconds=remaining)).astimezone(PARIS)
+            remaining -= available
+    # From the next day on: whole business days, then what is left of the last one.
+    whole = math.ceil(remaining / DAY_SECONDS) - 1
+    last = _nth_business_day(day + timedelta(days=1), whole)
+    left = remaining - whole * DAY_SECONDS
+    return (_opening(last) + timedelta(seconds=left)).astimezone(PARIS)
 
 
 def add_business_hours(start: datetime, hours: float) -> datetime:

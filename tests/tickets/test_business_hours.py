@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tickets.business_hours import (
+    CLOSES,
+    OPENS,
     PARIS,
     add_business_hours,
     add_business_time,
@@ -116,3 +118,28 @@ def test_adding_then_measuring_gives_the_hours_back(start, hours):
     due = add_business_hours(start, hours)
     assert due > start
     assert business_seconds(start, due) == pytest.approx(hours * 3600, abs=1e-3)
+
+
+def naive_deadline(start: datetime, hours: float) -> datetime:
+    """Walked minute by minute over the business days: the reference for long spans."""
+    left = round(hours * 60)
+    current = start.astimezone(PARIS).replace(second=0, microsecond=0)
+    while True:
+        day = current.date()
+        opening = datetime.combine(day, OPENS, tzinfo=PARIS)
+        closing = datetime.combine(day, CLOSES, tzinfo=PARIS)
+        if is_business_day(day) and current < closing:
+            current = max(current, opening)
+            available = int((closing - current).total_seconds() // 60)
+            if left <= available:
+                return current + timedelta(minutes=left)
+            left -= available
+        current = datetime.combine(day + timedelta(days=1), OPENS, tzinfo=PARIS)
+
+
+@pytest.mark.parametrize("hours", [45, 46, 500, 2_000, 9 * 260 * 4 + 3])
+def test_long_spans_equal_a_day_by_day_walk(hours):
+    for start in (paris(2024, 2, 29, 11, 0), paris(2025, 12, 31, 17, 30), paris(2026, 5, 1, 8)):
+        due = add_business_hours(start, hours)
+        assert due == naive_deadline(start, hours)
+        assert business_seconds(start, due) == hours * 3600
