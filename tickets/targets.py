@@ -32,6 +32,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
@@ -208,8 +209,39 @@ def recount(ticket_ids: Iterable[int], *, models: Any = None) -> int:
             ticket.created_at, moves.get(ticket.pk, []), ticket.state
         )
         refresh(ticket)
-    ticket_model.objects.bulk_update(tickets, TARGET_FIELDS, batch_size=1000)
+    _write(ticket_model, tickets)
     return len(tickets)
+
+
+def _write(ticket_model: Any, tickets: list[Any]) -> None:
+    """The fields of `tickets`, one UPDATE … FROM (VALUES …) per 1,000 on PostgreSQL: Django's
+    bulk_update builds a CASE per field and row in Python, 2.5 ms a ticket (8 minutes for the
+    200,000 of bench/)."""
+    connection = connections[ticket_model.objects.db]
+    if connection.vendor != "postgresql":
+        ticket_model.objects.bulk_update(tickets, TARGET_FIELDS, batch_size=500)
+        return
+    quote = connection.ops.quote_name
+    fields = [ticket_model._meta.get_field(name) for name in TARGET_FIELDS]
+    names = ", ".join(quote(field.column) for field in fields)
+    sets = ", ".join(
+        f"{quote(field.column)} = v.{quote(field.column)}::{field.db_type(connection)}"
+        for field in fields
+    )
+    for start in range(0, len(tickets), 1000):
+        chunk = tickets[start : start + 1000]
+        row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+        params: list[Any] = []
+        for ticket in chunk:
+            params.append(ticket.pk)
+            params.extend(getattr(ticket, field.attname) for field in fields)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {quote(ticket_model._meta.db_table)} AS t SET {sets} "  # noqa: S608
+                f"FROM (VALUES {', '.join([row] * len(chunk))}) AS v(id, {names}) "
+                "WHERE t.id = v.id",
+                params,
+            )
 
 
 def recount_all(*, models: Any = None, batch: int = 2000) -> int:
