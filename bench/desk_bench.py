@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     technician = User.objects.filter(is_staff=True, is_active=True).order_by("pk").first()
     assert technician is not None
-    organisation = Organisation.objects.order_by("pk").values_list("name", flat=True).first()
+    organisation = Organisation.objects.order_by("pk").values_list("name", flat=True).first() or ""
     client = Client()
     client.force_login(technician)
     print("| Liste | médiane | pire | requêtes | lignes |\n|---|---:|---:|---:|---:|")
