@@ -332,14 +332,14 @@ def test_admin_page_shows_the_report_its_chart_and_the_csv(
     assert "Réponse trop lente &lt;b&gt;vraiment&lt;/b&gt;" in response.content.decode()
     svg = svg_of(response.content.decode())
     assert svg.get("role") == "img"
-    assert svg.find(f"{NS}title").text == "Temps de mars 2026 par organisation"  # type: ignore[union-attr]
-    assert "Boulangerie Martin : 1 h 15 facturables" in (svg.find(f"{NS}desc").text or "")  # type: ignore[union-attr]
+    assert svg.find(f"{NS}title").text == "Temps de mars 2026 par organisation"
+    assert "Boulangerie Martin : 1 h 15 facturables" in (svg.find(f"{NS}desc").text or "")
     bars = svg.findall(f"{NS}g[@class='bar']")
     assert [bar.get("data-organisation") for bar in bars] == [
         "Boulangerie Martin",
         "Cabinet Durand",
     ]
-    widths = [float(bar.find(f"{NS}rect[@class='bar-billable']").get("width")) for bar in bars]  # type: ignore[union-attr, arg-type]
+    widths = [float(bar.find(f"{NS}rect[@class='bar-billable']").get("width")) for bar in bars]
     assert widths[0] == pytest.approx(widths[1])
     # No script, nothing from elsewhere.
     assert svg.findall(f".//{NS}script") == []

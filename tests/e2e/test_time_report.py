@@ -54,9 +54,9 @@ def test_time_report_shows_the_ledgers_debits_its_chart_and_exports_csv(
 ) -> None:
     base = live_server.url
     last = previous_period(current_period())
-    tom = StaffFactory(email="tom@atm-consulting.fr", first_name="Tom", last_name="Martin")
-    lea = StaffFactory(email="lea@atm-consulting.fr", first_name="Léa", last_name="Roux")
-    work = {
+    tom: Any = StaffFactory(email="tom@atm-consulting.fr", first_name="Tom", last_name="Martin")
+    lea: Any = StaffFactory(email="lea@atm-consulting.fr", first_name="Léa", last_name="Roux")
+    work: dict[str, list[tuple[Any, tuple[int, ...]]]] = {
         "Boulangerie Martin": [(tom, (50, 40)), (lea, (20,)), (tom, (95,)), (lea, (5,))],
         "Cabinet Durand": [(lea, (130, 22)), (tom, (61,))],
         "Pharmacie Leroy": [(tom, (35,))],
@@ -150,7 +150,7 @@ def test_client_rates_the_answer_of_a_resolved_ticket_from_its_page(
     page: Page, audit_page: Any, live_server: Any, client_user: Any, shoot: Any
 ) -> None:
     base = live_server.url
-    tom = StaffFactory(email="tom@atm-consulting.fr", first_name="Tom", last_name="Martin")
+    tom: Any = StaffFactory(email="tom@atm-consulting.fr", first_name="Tom", last_name="Martin")
     ticket = resolved_ticket(
         reporter=client_user,
         technician=tom,

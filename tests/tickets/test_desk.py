@@ -46,7 +46,7 @@ def test_built_in_queues_are_one_click_away(staff):
 
 
 def test_a_technician_saves_lists_and_deletes_their_own_filters(client, staff_user):
-    other = StaffFactory()
+    other: Any = StaffFactory()
     SavedQueue.objects.create(user=other, name="Les siens", query="state=new")
     client.force_login(staff_user)
 
@@ -113,7 +113,7 @@ def act(client: Any, tickets: list[Ticket], **data: Any) -> Any:
 
 
 def test_assign_to_asks_for_the_technician_then_assigns_each_ticket(staff, client_user):
-    colleague = StaffFactory(first_name="Bruno", last_name="Collègue")
+    colleague: Any = StaffFactory(first_name="Bruno", last_name="Collègue")
     StaffFactory(first_name="Ancien", last_name="Parti", is_active=False)
     new = make_ticket(reporter=client_user)
     asked = make_ticket(reporter=client_user, state=State.FEEDBACK, handler=StaffFactory())
@@ -151,7 +151,7 @@ def test_assign_to_an_inactive_or_client_user_is_refused(staff, client_user):
 
 
 def test_a_client_never_reaches_assign_to(client, client_user):
-    colleague = StaffFactory()
+    colleague: Any = StaffFactory()
     ticket = make_ticket(reporter=client_user)
     client.force_login(client_user)
     response = client.post(

@@ -55,7 +55,7 @@ def facts(ticket: Any) -> TicketFacts:
     )
 
 
-def recipients(ticket: Any, actor: Any = None, private: bool = False) -> dict[int, Reason]:
+def recipients(ticket: Any, actor: Any = None, private: bool = False) -> dict[int | None, Reason]:
     chosen = recipients_for(
         ticket=facts(ticket), actor_id=actor.pk if actor else None, private=private
     )
