@@ -41,6 +41,8 @@ def test_built_in_queues_are_one_click_away(staff):
     ):
         assert f'href="{LIST}?{query}"' in page
         assert name in page
+    # And from the admin's index.
+    assert f'href="{LIST}?target=late">Dépassés</a>' in text(staff.get("/admin/"))
     selected = text(staff.get(LIST, {"target": "late"}))
     assert f'<a href="{LIST}?target=late"\n             aria-current="page"' in selected
 
