@@ -39,6 +39,7 @@ from accounts.models import Organisation, User
 from allowances.models import AllowanceRevision, Kind, LedgerEntry
 from atm_support import pagecache
 from atm_support.db import insert_rows
+from tickets import counts
 from tickets.attachments import ALLOWED_TYPES, IMAGE_TYPES, _sniff, _thumbnail, safe_name
 from tickets.limits import ADDITIONAL_INFORMATION_MAX, DESCRIPTION_MAX, NOTE_MAX, STEPS_MAX
 from tickets.models import (
@@ -316,6 +317,8 @@ def _run(context: Context) -> None:
         # Rows written in bulk, past the workflow: the response targets' fields rebuilt from
         # the notes and the state history (tickets/targets.py), 2,000 tickets at a time.
         recount_all()
+        # And « Accueil »'s tickets per state (tickets/counts.py): one GROUP BY over them all.
+        counts.recount()
         pagecache.invalidate(everyone=True)
 
 

@@ -6,6 +6,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from accounts.models import Organisation, User
+from tickets import counts
 from tickets.models import Category, State, Ticket
 from tickets.services import ticket_create
 
@@ -64,4 +65,6 @@ def make_ticket(
     ticket = ticket_create(reporter=reporter, **fields)
     Ticket.objects.filter(pk=ticket.pk).update(state=state, handler=handler)
     ticket.refresh_from_db()
+    # The UPDATE goes past the workflow: « Accueil »'s counters follow it (tickets/counts.py).
+    counts.state_moved(ticket, State.NEW)
     return ticket

@@ -16,7 +16,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import targets
+from . import counts, targets
 from .models import REPORT_FIELDS, HistoryEntry, Ticket
 from .workflow import WorkflowError, lock_current
 
@@ -83,6 +83,9 @@ def ticket_update_details(
             # Its targets follow the priority (tickets/targets.py).
             targets.refresh(locked)
             changed.extend(targets.TARGET_FIELDS)
+        if "is_private" in changed:
+            # « Accueil » counts a client's public tickets only (tickets/counts.py).
+            counts.privacy_changed(locked, was_private=not locked.is_private)
         if changed:
             locked.updated_at = timezone.now()
             locked.version += 1

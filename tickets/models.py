@@ -550,5 +550,6 @@ class TicketLink(models.Model):
 
 
 from .canned import CannedReply  # noqa: E402, F401  (tickets/canned.py)
+from .counts import StateCount  # noqa: E402, F401  (tickets/counts.py)
 from .queues import SavedQueue  # noqa: E402, F401  (tickets/queues.py)
 from .satisfaction import Rating  # noqa: E402, F401  (tickets/satisfaction.py)

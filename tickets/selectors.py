@@ -19,6 +19,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, RowNumber
 
+from . import counts
 from .display import value_label
 from .models import LINK_REVERSE_LABELS, Attachment, LinkKind, Note, State, Ticket, TicketLink
 
@@ -59,10 +60,19 @@ def attachments_visible_to(user: User) -> QuerySet[Attachment]:
 
 
 def state_counts(user: User) -> dict[str, int]:
-    """Tickets per state, every state present (0 when none), in the workflow's order."""
-    # COUNT(*), not COUNT(id): PostgreSQL answers from the (organisation, state) index alone.
-    rows = tickets_visible_to(user).values("state").annotate(total=Count("*")).order_by()
-    found = {row["state"]: row["total"] for row in rows}
+    """Tickets per state, every state present (0 when none), in the workflow's order.
+
+    A client's from the counters kept with each change (tickets/counts.py): a dozen rows of
+    one index instead of their organisation's up to 20,000 tickets. Staff's counted.
+    """
+    if user.is_staff:
+        # COUNT(*), not COUNT(id): PostgreSQL answers from the (organisation, state) index alone.
+        rows = tickets_visible_to(user).values("state").annotate(total=Count("*")).order_by()
+        found = {row["state"]: row["total"] for row in rows}
+    elif user.organisation_id is None:
+        found = {}
+    else:
+        found = counts.counted(user.organisation_id, include_private=False)
     return {state.value: found.get(state.value, 0) for state in State}
 
 

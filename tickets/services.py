@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import F
 
-from . import targets
+from . import counts, targets
 from .events import EventKind, TicketEvent, publish
 from .models import Category, Counter, HistoryEntry, Impact, Priority, Reproducibility, Ticket
 
@@ -61,6 +61,7 @@ def ticket_create(
         # The response targets run from its creation (tickets/targets.py).
         targets.refresh(ticket)
         ticket.save(force_insert=True)
+        counts.ticket_added(ticket)
         HistoryEntry.objects.create(
             ticket=ticket, actor=reporter, field="created", new_value=ticket.display_number
         )

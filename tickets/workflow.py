@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import targets
+from . import counts, targets
 from .events import EventKind, TicketEvent, publish, tickets_bulk_changed
 from .models import HistoryEntry, Note, State, Ticket
 
@@ -117,6 +117,7 @@ def _apply_state(locked: Ticket, to: str, by: User | None) -> TicketEvent:
     elif old == State.RESOLVED:
         locked.resolved_at = None
     targets.state_moved(locked, old, to, now)
+    counts.state_moved(locked, old)
     _record(locked, by, "state", old, to)
     return TicketEvent(
         kind=EventKind.STATE_CHANGED,
@@ -282,14 +283,19 @@ def tickets_close_resolved(
     )
     # FOR UPDATE: a client reopening one of them now waits, or has reopened it already (then
     # PostgreSQL re-checks the state of the row it waited for and leaves it out).
-    rows = list(
+    locked = list(
         resolved.select_for_update(of=("self",))
         .order_by("number")
-        .values_list("pk", "number", "summary")
+        .values_list("pk", "number", "summary", "is_private")
     )
-    if not rows:
+    if not locked:
         return []
+    rows = [(pk, number, summary) for pk, number, summary, _private in locked]
     ids = [pk for pk, _number, _summary in rows]
+    # « Accueil »'s counters, in this transaction (tickets/counts.py).
+    counts.bulk_moved(
+        organisation_id, State.RESOLVED, State.CLOSED, (private for *_row, private in locked)
+    )
     # Fermé has no target (tickets/targets.py refresh).
     Ticket.objects.filter(pk__in=ids).update(
         state=State.CLOSED,

@@ -43,6 +43,7 @@ from allowances.periods import current_period, format_period
 from notifications.models import Inbound, InboundMail, Notification
 from tests.factories import ClientFactory, StaffFactory, make_ticket
 from tests.utils import text
+from tickets import counts
 from tickets.attachments import attachments_store
 from tickets.models import Attachment, CannedReply, Category, HistoryEntry, Note, State, Ticket
 from tickets.workflow import note_add
@@ -142,6 +143,7 @@ def world(
     (hidden_image,) = attachments_store(ticket=hidden, files=[png(f"{HIDDEN}.png")], by=tech)
     hidden_file = attach(hidden, tech, name=HIDDEN)
     Ticket.objects.filter(pk=hidden.pk).update(is_private=True)
+    counts.recount([hidden.organisation_id])  # past the editing functions: counted again
     hidden.refresh_from_db()
     invited = ClientFactory(organisation=organisation, email="lea@boulangerie-martin.fr")
     issued = invitation_create(user=invited, by=tech)
