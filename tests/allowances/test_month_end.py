@@ -267,7 +267,8 @@ def test_query_count_grows_with_organisations_not_tickets(staff_user: Any) -> No
     assert queries_for(3, 1) == queries_for(3, 15)
     per_organisation = queries_for(4, 2) - queries_for(3, 2)
     assert queries_for(10, 2) == queries_for(3, 2) + 7 * per_organisation
-    assert per_organisation <= 20
+    # 21: « Accueil »'s counters moved in the close's transaction (tickets/counts.py).
+    assert per_organisation <= 21
 
 
 def test_new_organisation_without_allowance_gets_a_zero_credit_marking_the_month_closed(
