@@ -18,15 +18,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
 
 from django.db import connection, models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from .models import State
-
-if TYPE_CHECKING:
-    from .models import Ticket
+from .models import State, Ticket
 
 
 class StateCount(models.Model):
@@ -116,14 +112,18 @@ def bulk_moved(organisation_id: int, old: str, new: str, privacy: Iterable[bool]
     add(organisation_id, deltas)
 
 
-def recount(organisation_ids: Iterable[int] | None = None) -> None:
-    """Count again from the tickets (all organisations, or these): the repair, and what follows
-    a write past the functions above. One DELETE and one INSERT … SELECT … GROUP BY."""
-    from .models import Ticket
+def _nonzero(counters: models.QuerySet[StateCount]) -> dict[tuple[int, str, bool], int]:
+    rows = counters.exclude(count=0).values_list("organisation_id", "state", "is_private", "count")
+    return {(organisation, state, private): n for organisation, state, private, n in rows}
 
+
+def recount(organisation_ids: Iterable[int] | None = None) -> int:
+    """Count again from the tickets (all organisations, or these): the repair, and what follows
+    a write past the functions above. One DELETE and one INSERT … SELECT … GROUP BY; returns
+    how many counters were wrong."""
     ids = None if organisation_ids is None else sorted(set(organisation_ids))
     if ids == []:
-        return
+        return 0
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Changes that already moved a counter commit first; later ones wait for this
@@ -136,6 +136,7 @@ def recount(organisation_ids: Iterable[int] | None = None) -> None:
         if ids is not None:
             counters = counters.filter(organisation_id__in=ids)
             tickets = tickets.filter(organisation_id__in=ids)
+        before = _nonzero(counters)
         counters.delete()
         rows = (
             tickets.values("organisation_id", "state", "is_private")
@@ -148,6 +149,8 @@ def recount(organisation_ids: Iterable[int] | None = None) -> None:
             cursor.execute(
                 f"INSERT INTO {TABLE} (organisation_id, state, is_private, count) {sql}", params
             )
+        after = _nonzero(counters)
+    return sum(before.get(key) != after.get(key) for key in before.keys() | after.keys())
 
 
 def counted(organisation_id: int | None, *, include_private: bool) -> dict[str, int]:

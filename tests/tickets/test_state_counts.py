@@ -3,11 +3,13 @@ after every kind of change they equal a recount of the tickets."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
@@ -194,3 +196,17 @@ def test_accueil_counts_in_one_query_on_the_counters_index(client_user):
         cursor.execute("EXPLAIN " + query["sql"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "state_count_key" in plan, plan
+
+
+def test_recount_command_repairs_the_counters_and_says_how_many_were_wrong(client_user):
+    ticket = report(client_user)
+    Ticket.objects.filter(pk=ticket.pk).update(state=State.FEEDBACK)
+    out = io.StringIO()
+
+    call_command("recount_states", stdout=out)
+
+    assert out.getvalue() == "Tickets par état recomptés : 2 compteur(s) corrigé(s).\n"
+    assert kept() == recounted()
+    out = io.StringIO()
+    call_command("recount_states", "--organisation", str(client_user.organisation_id), stdout=out)
+    assert "0 compteur(s)" in out.getvalue()
