@@ -26,6 +26,7 @@ from .canned import CannedReplyAdmin
 from .categories import CategoryAdmin
 from .change_form import TicketChangeForm, ticket_display
 from .changelist import TicketListAdmin
+from .ratings import ratings_shown  # noqa: F401 - the clients' ratings on the ticket page
 
 __all__ = ["CannedReplyAdmin", "CategoryAdmin", "TicketAdmin", "ticket_display"]
 
