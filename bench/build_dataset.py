@@ -880,6 +880,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     rebuild_indexes(target, [definition for _, definition in dropped], args.jobs)
     report.step(f"indexes ({len(dropped)}, {args.jobs} at a time)", 0, started)
 
+    # COPY writes no counter: Accueil's tickets per state (tickets/counts.py) counted once here.
+    from tickets.counts import recount
+
+    started = time.monotonic()
+    recount()
+    report.step("state counters", 0, started)
+
     started = time.monotonic()
     conn = target.connect()
     conn.autocommit = True
