@@ -206,3 +206,25 @@ def test_list_filter_options_are_written_as_the_rows(client, client_user, ticket
     assert "élevée" not in priorities
     categories = [cell(option) for option in page.select('select[name="category"] option')]
     assert "Logiciel de caisse" in categories
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 12, 2, 13, 5, tzinfo=ZoneInfo("UTC")),  # 14:05 in Paris
+        datetime(2026, 3, 29, 0, 59, tzinfo=ZoneInfo("UTC")),  # the night of the clock change
+        datetime(2026, 1, 1, 0, 0, tzinfo=ZoneInfo("Europe/Paris")),
+        datetime(5, 6, 7, 8, 9, tzinfo=ZoneInfo("Europe/Paris")),  # a year of one digit
+    ],
+)
+def test_dates_spelt_out_as_dateformat_writes_them(moment):
+    """day() and when() write DATE_FORMAT and MOMENT_FORMAT by hand (a third of the time):
+    exactly what dateformat.format writes, in local time."""
+    from django.utils import dateformat, timezone
+
+    from tickets.display import DATE_FORMAT, MOMENT_FORMAT, day, when
+
+    local = timezone.localtime(moment)
+    assert when(moment) == dateformat.format(local, MOMENT_FORMAT)
+    assert day(moment) == dateformat.format(local, DATE_FORMAT)
+    assert day(moment.date()) == dateformat.format(moment.date(), DATE_FORMAT)
