@@ -179,3 +179,27 @@ def test_history_the_mantis_import_kept_for_staff_is_never_shown_to_a_client(
     staff_lines = [line.what for line in history_lines(ticket, tech)]
     assert "Projet MantisBT changé" in staff_lines
     assert "Relation ajoutée (MantisBT)" in staff_lines
+
+
+def test_rendered_page_reads_the_ticket_once(client, client_user, settings):
+    """The parts and the follow panel share one reading of the ticket (its visibility and link
+    flags): a page rendered without the page cache pays that query once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.PAGE_CACHE = False
+    ticket = make_ticket(reporter=client_user)
+    client.force_login(client_user)
+    client.get(ticket.get_absolute_url())  # the session and the user, read once
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(ticket.get_absolute_url())
+
+    assert response.status_code == 200
+    readings = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].startswith('SELECT "tickets_ticket"."id"')
+        and '"tickets_ticket"."number" =' in query["sql"]
+    ]
+    assert len(readings) == 1, readings

@@ -194,12 +194,14 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
     # needs no query of its own.
 
     def page(extra: dict[str, Any]) -> HttpResponse:
-        parts = pagecache.cached("ticket", user, [number], lambda: page_parts(request, number))
+        # Read once for both: the follow panel needs it even when the parts are kept.
+        ticket = _ticket_for(request, number)
+        parts = pagecache.cached("ticket", user, [number], lambda: page_parts(request, ticket))
         context = {
             "tab": None,
             "parts": parts,
             # Its forms hold the CSRF token: rendered with the page, which page_response keeps.
-            "following": client_panel(ticket=_ticket_for(request, number), viewer=user),
+            "following": client_panel(ticket=ticket, viewer=user),
             "form_html": note_form_html(form),
             "can_reopen": parts["state"] == State.RESOLVED,
             **rating_panel(parts["state"], number, user),
@@ -219,11 +221,10 @@ def rating_panel(state: str, number: int, user: User) -> dict[str, Any]:
     return {"rating": rating, "rating_form": form_for(rating), "ticket_number": number}
 
 
-def page_parts(request: HttpRequest, number: int) -> dict[str, str]:
+def page_parts(request: HttpRequest, ticket: Ticket) -> dict[str, str]:
     """The ticket page but its form: head, details with notes and files, history; its title and
     state for the rest of the page."""
     user: User = request.user  # type: ignore[assignment]
-    ticket = _ticket_for(request, number)
     visible_files = selectors.attachments_visible_to(user).order_by("created_at", "pk")
     notes = selectors.notes_visible_to(user, ticket).prefetch_related(
         Prefetch("attachments", queryset=visible_files, to_attr="visible_attachments")
