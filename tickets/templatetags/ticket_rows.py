@@ -6,19 +6,30 @@ written by tickets/display.py, as everywhere else."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
 from ..display import value_label, when
-from ..models import Ticket
+from ..models import CHOICE_LABELS, Ticket
 from ..search import COLUMNS
 
 register = template.Library()
 
 HANDLER_NONE = SafeString('<span class="text-muted">—</span>')
+
+
+def choice_labels(field: str) -> dict[Any, SafeString]:
+    """A choice field's labels as a row writes them (value_label, escaped), in the active
+    language: translated once per table, not once per row. A value without a label (none
+    today) falls back to get_FOO_display() in the rows."""
+    return {
+        value: conditional_escape(value_label(str(label)))
+        for value, label in CHOICE_LABELS[field].items()
+    }
 
 
 @register.simple_tag
@@ -27,7 +38,9 @@ def list_rows(tickets: Iterable[Ticket]) -> SafeString:
     public notes (the columns of tickets.search.COLUMNS). Below 992 px the same cells are laid out
     as a card (portal.css, « phone cards »): the classes name their place, data-label their caption
     (the column's heading)."""
-    label = {column.key: str(column.label) for column in COLUMNS}
+    # The captions are the same on every row: escaped once here, not by format_html 50 times.
+    label = {column.key: conditional_escape(column.label) for column in COLUMNS}
+    states, priorities = choice_labels("state"), choice_labels("priority")
     return format_html_join(
         "\n",
         '<tr class="tl-row state-{0}">'
@@ -45,8 +58,8 @@ def list_rows(tickets: Iterable[Ticket]) -> SafeString:
                 t.state,
                 t.get_absolute_url(),
                 t.display_number,
-                value_label(t.get_state_display()),
-                value_label(t.get_priority_display()),
+                states.get(t.state) or value_label(t.get_state_display()),
+                priorities.get(t.priority) or value_label(t.get_priority_display()),
                 value_label(t.category.name),
                 t.summary,
                 str(t.handler) if t.handler_id else HANDLER_NONE,
@@ -68,7 +81,8 @@ def list_rows(tickets: Iterable[Ticket]) -> SafeString:
 def box_rows(tickets: Iterable[Ticket]) -> SafeString:
     """Accueil's and Mon affichage's boxes: number, state (and handler when Affecté), summary,
     category, updated; a card on a phone, as list_rows."""
-    updated = gettext("Mis à jour")
+    updated = conditional_escape(gettext("Mis à jour"))  # escaped once, not per row
+    states = choice_labels("state")
     return format_html_join(
         "\n",
         '<tr class="state-row state-{0}">'
@@ -83,7 +97,7 @@ def box_rows(tickets: Iterable[Ticket]) -> SafeString:
                 t.state,
                 t.get_absolute_url(),
                 t.display_number,
-                value_label(t.get_state_display()),
+                states.get(t.state) or value_label(t.get_state_display()),
                 format_html(' <span class="handler">({})</span>', t.handler)
                 if t.handler_id and t.state == "assigned"
                 else "",
