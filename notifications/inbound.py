@@ -326,10 +326,13 @@ def _acknowledge(ticket: Ticket, reporter: User) -> None:
 
 
 def _files(parts: tuple[Part, ...]) -> tuple[list[SimpleUploadedFile], list[str]]:
-    """The attachments that pass the portal's checks, and a sentence for each refused one."""
+    """The attachments that pass the portal's checks, and a sentence for each refused one: a
+    mail is one submission (count, size and image pixels together), whose parts past a limit
+    are refused one by one instead of the whole."""
     accepted: list[SimpleUploadedFile] = []
     refused: list[str] = []
     total = 0
+    pixels = attachments.PixelBudget()
     for part in parts:
         upload = SimpleUploadedFile(
             part.filename or "sans-nom", part.content, part.content_type or ""
@@ -343,6 +346,10 @@ def _files(parts: tuple[Part, ...]) -> tuple[list[SimpleUploadedFile], list[str]
                 f"« {shown} » : les fichiers joints dépassent "
                 f"{attachments.MAX_FILES_TOTAL // (1024 * 1024)} Mo en tout."
             )
+            continue
+        # From the image's header, before Pillow decodes it in inspect_upload.
+        if not pixels.take(upload):
+            refused.append(pixels.refusal(upload))
             continue
         try:
             attachments.inspect_upload(upload)

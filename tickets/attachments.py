@@ -453,10 +453,46 @@ def _header_pixels(upload: UploadedFile) -> int | None:
     return pixels if pixels <= MAX_IMAGE_PIXELS else None
 
 
+class PixelBudget:
+    """The pixels the images of one submission may have together (each one may have
+    MAX_IMAGE_PIXELS; ten of them took 12 s to verify, decode and shrink), counted from their
+    headers before any is decoded: settings.MAX_IMAGE_PIXELS_PER_REQUEST.
+
+    The portal refuses the whole submission past it (`_check_totals`, every image counted); a
+    mail read from the support mailbox (notifications.inbound) keeps the parts that fit and
+    names the others (`take`)."""
+
+    def __init__(self) -> None:
+        self.limit = int(settings.MAX_IMAGE_PIXELS_PER_REQUEST)
+        self.total = 0
+
+    def count(self, upload: UploadedFile) -> bool:
+        """Count the image's pixels: False once past the budget (True for what is no image)."""
+        pixels = _header_pixels(upload)
+        if pixels is None:
+            return True
+        self.total += pixels
+        return self.total <= self.limit
+
+    def take(self, upload: UploadedFile) -> bool:
+        """Count the file only if it fits in what is left: False, and nothing counted, if not."""
+        pixels = _header_pixels(upload) or 0
+        if self.total + pixels > self.limit:
+            return False
+        self.total += pixels
+        return True
+
+    def refusal(self, upload: UploadedFile) -> str:
+        """Why `take` refused this file, naming it."""
+        return _(
+            "« %(name)s » : refusé, les images de cet envoi dépasseraient %(max)s mégapixels "
+            "en tout. Envoyez-la à part, ou réduite."
+        ) % {"name": _shown(safe_name(upload.name)), "max": self.limit // 1_000_000}
+
+
 def _check_totals(files: Sequence[UploadedFile]) -> None:
     """Refuse a submission too large in all, before any file is decoded: the total size, and the
-    pixels of its images (each one may have MAX_IMAGE_PIXELS; ten of them took 12 s to verify,
-    decode and shrink)."""
+    pixels of its images (PixelBudget)."""
     total_size = sum(_upload_size(upload) for upload in files)
     if total_size > MAX_FILES_TOTAL:
         raise forms.ValidationError(
@@ -467,16 +503,10 @@ def _check_totals(files: Sequence[UploadedFile]) -> None:
             },
             code="files_too_large",
         )
-    budget = int(settings.MAX_IMAGE_PIXELS_PER_REQUEST)
-    total_pixels = 0
-    beyond: list[str] = []
-    for upload in files:
-        pixels = _header_pixels(upload)
-        if pixels is None:
-            continue
-        total_pixels += pixels
-        if total_pixels > budget:
-            beyond.append(f"« {_shown(safe_name(upload.name))} »")
+    budget = PixelBudget()
+    beyond = [
+        f"« {_shown(safe_name(upload.name))} »" for upload in files if not budget.count(upload)
+    ]
     if beyond:
         raise forms.ValidationError(
             _(
@@ -485,8 +515,8 @@ def _check_totals(files: Sequence[UploadedFile]) -> None:
             )
             % {
                 "names": ", ".join(beyond),
-                "total": total_pixels // 1_000_000,
-                "max": budget // 1_000_000,
+                "total": budget.total // 1_000_000,
+                "max": budget.limit // 1_000_000,
             },
             code="too_many_pixels",
         )

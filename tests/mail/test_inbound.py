@@ -5,6 +5,7 @@ through real SMTP (tests/conftest.py's sink)."""
 from __future__ import annotations
 
 import email
+import io
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
+from PIL import Image, PngImagePlugin
 
 from accounts.models import User
 from mail.inbound import fetch, tokens
@@ -33,6 +35,13 @@ PNG = (
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99"
     b"=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
 )
+
+
+def solid_png(width: int, height: int) -> bytes:
+    """A real PNG of width x height, one grey: a few kB for megapixels."""
+    buffer = io.BytesIO()
+    Image.new("L", (width, height), color=128).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -261,6 +270,46 @@ def test_good_attachments_are_kept_and_hostile_ones_named_in_the_note(inbound, d
     assert note.text.startswith("Les fichiers.\n\nPièces jointes refusées :\n")
     assert "« outil.exe »" in note.text
     assert "« faux.pdf »" in note.text
+
+
+def test_images_past_the_pixel_budget_are_refused_before_they_are_decoded(
+    inbound, dovecot, desk, settings, monkeypatch
+):
+    """A mail is one submission: its images share the portal's pixel budget, counted from their
+    headers; a part that does not fit is named in the note and never verified nor decoded."""
+    settings.MAX_IMAGE_PIXELS_PER_REQUEST = 2_000_000
+    verified: list[tuple[int, int]] = []
+    original_verify = PngImagePlugin.PngImageFile.verify
+
+    def verify(self):
+        verified.append(self.size)
+        return original_verify(self)
+
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "verify", verify)
+    put(
+        dovecot,
+        message(
+            sender=desk.client.email,
+            to=reply_address(desk.ticket, desk.client),
+            text="Les captures.",
+            files=[
+                ("photo-1.png", solid_png(1500, 1000), "image/png"),
+                ("photo-2.png", solid_png(1000, 1000), "image/png"),
+                ("écran.png", PNG, "image/png"),
+            ],
+        ),
+    )
+    read_mailbox()
+    note = Note.objects.get(ticket=desk.ticket)
+    kept = [a.original_name for a in Attachment.objects.filter(note=note)]
+    assert kept == ["photo-1.png", "écran.png"]
+    assert note.text == (
+        "Les captures.\n\nPièces jointes refusées :\n"
+        "- « photo-2.png » : refusé, les images de cet envoi dépasseraient 2 mégapixels en "
+        "tout. Envoyez-la à part, ou réduite."
+    )
+    assert (1500, 1000) in verified
+    assert (1000, 1000) not in verified
 
 
 @pytest.mark.parametrize("who", ["colleague", "stranger"])
