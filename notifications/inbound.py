@@ -231,11 +231,14 @@ def _check_sender(user: User | None, incoming: Incoming, target: Target) -> User
 def _reply(row: InboundMail, incoming: Incoming, user: User | None, target: Target) -> None:
     author = _check_sender(user, incoming, target)
     ticket = target.ticket
-    files, refused = _files(incoming.attachments)
-    text = _with_refusals(incoming.reply or incoming.text, refused, NOTE_MAX)
-    if ticket.state == State.CLOSED:
+    closed = ticket.state == State.CLOSED
+    if closed:
         if author.is_staff:
             raise Unattached("Réponse d'un membre de l'équipe sur un ticket fermé.")
+        _check_cap(row, author)  # before any file is read, as for a new mail
+    files, refused = _files(incoming.attachments)
+    text = _with_refusals(incoming.reply or incoming.text, refused, NOTE_MAX)
+    if closed:
         follow_up = _create(
             author,
             category=ticket.category,
@@ -262,15 +265,7 @@ def _open_ticket(row: InboundMail, incoming: Incoming, user: User | None) -> Non
         raise Unattached(
             f"{user.email} est de l'équipe ATM : un ticket s'ouvre au nom d'un client."
         )
-    since = timezone.now() - timedelta(hours=1)
-    opened = InboundMail.objects.filter(
-        sender=row.sender, status=Inbound.TICKET, received_at__gte=since
-    ).count()
-    if opened >= tickets_per_hour():
-        raise Unattached(
-            f"{user.email} a déjà ouvert {opened} tickets par e-mail dans l'heure "
-            f"(au plus {tickets_per_hour()})."
-        )
+    _check_cap(row, user)
     files, refused = _files(incoming.attachments)
     ticket = _create(
         user,
@@ -280,6 +275,20 @@ def _open_ticket(row: InboundMail, incoming: Incoming, user: User | None) -> Non
         files=files,
     )
     row.status, row.ticket = Inbound.TICKET, ticket
+
+
+def _check_cap(row: InboundMail, user: User) -> None:
+    """A sender opens at most tickets_per_hour() tickets by mail, new ones and « Suite du
+    ticket … » alike: past it the mail waits for staff (a loop or a flood opens nothing)."""
+    since = timezone.now() - timedelta(hours=1)
+    opened = InboundMail.objects.filter(
+        sender=row.sender, status=Inbound.TICKET, received_at__gte=since
+    ).count()
+    if opened >= tickets_per_hour():
+        raise Unattached(
+            f"{user.email} a déjà ouvert {opened} tickets par e-mail dans l'heure "
+            f"(au plus {tickets_per_hour()})."
+        )
 
 
 def _default_category() -> Category:

@@ -512,6 +512,37 @@ def test_a_sender_is_capped_in_tickets_per_hour(inbound, dovecot, desk, settings
     assert "dans l'heure" in capped.reason
 
 
+def test_follow_ups_of_closed_tickets_count_in_the_senders_hourly_cap(
+    inbound, dovecot, desk, settings
+):
+    """A « Suite du ticket … » is a ticket opened by mail: past the cap the reply waits for staff
+    as a capped new mail does, with no ticket and no acknowledgement."""
+    settings.INBOUND_TICKETS_PER_HOUR = 2
+    Ticket.objects.filter(pk=desk.ticket.pk).update(state=State.CLOSED)
+    put(dovecot, message(sender=desk.client.email, subject="Autre problème"))
+    for n in range(2):
+        put(
+            dovecot,
+            message(
+                sender=desk.client.email,
+                to=reply_address(desk.ticket, desk.client),
+                subject=f"Re: relance {n}",
+                text=f"Le problème est revenu ({n}).",
+            ),
+        )
+    read_mailbox()
+    opened = Ticket.objects.filter(reporter=desk.client).exclude(pk=desk.ticket.pk)
+    assert sorted(t.summary for t in opened) == [
+        "Autre problème",
+        f"Suite du ticket {desk.ticket.display_number} : {desk.ticket.summary}",
+    ]
+    capped = InboundMail.objects.get(status=Inbound.UNATTACHED)
+    assert (capped.subject, capped.ticket) == ("Re: relance 1", None)
+    assert "a déjà ouvert 2 tickets par e-mail dans l'heure (au plus 2)" in capped.reason
+    assert Notification.objects.filter(reason=Reason.ACKNOWLEDGEMENT).count() == 2
+    assert not Note.objects.filter(ticket=desk.ticket).exists()
+
+
 def test_a_message_that_cannot_be_handled_goes_to_erreurs(inbound, dovecot, desk, monkeypatch):
     from notifications import inbound as router
 
