@@ -18,7 +18,7 @@ read the queryset's ordered ids once, count them, and take each page's ids from 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -40,10 +40,21 @@ class IdsFirstPaginator[M: Model](Paginator[M]):
     """A Paginator of an ordered queryset that reads each page by its ids (see the module).
 
     The rows keep the queryset's select_related() and defer()/only(); annotations are not
-    carried over to them.
+    carried over to them. `rows`, when given, turns the page's queryset (its ids, in order) into
+    what the page holds instead of model instances (tickets.rows.rows_of); each must have `pk`.
     """
 
     object_list: QuerySet[M]
+
+    def __init__(
+        self,
+        object_list: QuerySet[M],
+        per_page: int,
+        *,
+        rows: Callable[[QuerySet[M]], list[Any]] = list,
+    ) -> None:
+        super().__init__(object_list, per_page)
+        self._read = rows
 
     @cached_property
     def _all_ids(self) -> list[Any] | None:
@@ -69,7 +80,7 @@ class IdsFirstPaginator[M: Model](Paginator[M]):
             rows = self._rows_of(ids[bottom:top])
         else:
             page_ids = self.object_list.values("pk")[bottom:top]
-            rows = list(self._rows().filter(pk__in=page_ids).order_by(*self._ordering()))
+            rows = self._read(self._rows().filter(pk__in=page_ids).order_by(*self._ordering()))
         return Page(rows, number, self)
 
     def _rows(self) -> QuerySet[M]:
@@ -87,5 +98,5 @@ class IdsFirstPaginator[M: Model](Paginator[M]):
         return list(self.object_list.model._meta.ordering or ()) if query.default_ordering else []
 
     def _rows_of(self, ids: list[Any]) -> list[M]:
-        by_id = {row.pk: row for row in self._rows().filter(pk__in=ids).order_by()}
+        by_id = {row.pk: row for row in self._read(self._rows().filter(pk__in=ids).order_by())}
         return [by_id[pk] for pk in ids if pk in by_id]

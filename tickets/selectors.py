@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from . import counts
 from .display import value_label
 from .models import LINK_REVERSE_LABELS, Attachment, LinkKind, Note, State, Ticket, TicketLink
+from .rows import TicketRow, rows_of
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 BOX_SIZE = 10
 # « Mon affichage » has a box per open state, in the workflow's order.
 BOX_STATES = (State.NEW, State.ACKNOWLEDGED, State.ASSIGNED, State.FEEDBACK, State.RESOLVED)
-# Long texts that lists and boxes never show: left in the table, not loaded for every row.
-LIST_DEFERRED = ("description", "steps_to_reproduce", "additional_information")
 
 
 def tickets_visible_to(user: User) -> QuerySet[Ticket]:
@@ -76,18 +75,13 @@ def state_counts(user: User) -> dict[str, int]:
     return {state.value: found.get(state.value, 0) for state in State}
 
 
-def with_list_relations(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """What a row of a ticket table shows (tickets/_ticket_table.html), and only that."""
-    return queryset.select_related("category", "handler").defer(*LIST_DEFERRED)
+def awaiting_client(user: User, limit: int = 20) -> list[TicketRow]:
+    """Accueil's « En attente de votre réponse »: Commentaire, last updated first."""
+    awaiting = tickets_visible_to(user).filter(state=State.FEEDBACK).order_by("-updated_at")
+    return rows_of(awaiting[:limit])
 
 
-def awaiting_client(user: User) -> QuerySet[Ticket]:
-    return with_list_relations(
-        tickets_visible_to(user).filter(state=State.FEEDBACK).order_by("-updated_at")
-    )
-
-
-def my_view_boxes(user: User) -> list[tuple[str, str, list[Ticket]]]:
+def my_view_boxes(user: User) -> list[tuple[str, str, list[TicketRow]]]:
     """« Mon affichage »: (key, title, up to 10 tickets) per open state, last updated first.
 
     One query for the five boxes: the ids ranked within their state (from the index alone), then
@@ -101,22 +95,19 @@ def my_view_boxes(user: User) -> list[tuple[str, str, list[Ticket]]]:
         .filter(rank__lte=BOX_SIZE)
         .values("pk")
     )
-    boxes: dict[str, list[Ticket]] = {state.value: [] for state in BOX_STATES}
-    for ticket in with_list_relations(Ticket.objects.filter(pk__in=ranked)).order_by(*order):
-        boxes[ticket.state].append(ticket)
+    boxes: dict[str, list[TicketRow]] = {state.value: [] for state in BOX_STATES}
+    for row in rows_of(Ticket.objects.filter(pk__in=ranked).order_by(*order)):
+        boxes[row.state].append(row)
     return [(state.value, str(state.label), boxes[state.value]) for state in BOX_STATES]
 
 
-def reported_by(user: User) -> list[Ticket]:
-    visible = with_list_relations(tickets_visible_to(user))
-    return list(
-        visible.filter(reporter=user).exclude(state=State.CLOSED).order_by("-updated_at")[:BOX_SIZE]
-    )
+def reported_by(user: User) -> list[TicketRow]:
+    mine = tickets_visible_to(user).filter(reporter=user).exclude(state=State.CLOSED)
+    return rows_of(mine.order_by("-updated_at")[:BOX_SIZE])
 
 
-def recently_modified(user: User) -> list[Ticket]:
-    visible = with_list_relations(tickets_visible_to(user))
-    return list(visible.order_by("-updated_at")[:BOX_SIZE])
+def recently_modified(user: User) -> list[TicketRow]:
+    return rows_of(tickets_visible_to(user).order_by("-updated_at")[:BOX_SIZE])
 
 
 @dataclass(frozen=True)

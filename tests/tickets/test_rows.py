@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import CategoryFactory, StaffFactory, make_ticket
-from tickets.models import State
+from tickets.models import State, Ticket
+from tickets.rows import rows_of
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +52,36 @@ def test_box_row_shows_the_handler_when_assigned(client, client_user, hostile):
     page = client.get("/mon-affichage/").content.decode()
     assert '<tr class="state-row state-assigned">' in page
     assert 'Affecté <span class="handler">(&lt;b&gt;Alice&lt;/b&gt; Martin)</span>' in page
+
+
+def test_a_row_reads_what_the_model_would_show(client_user):
+    """tickets.rows.TicketRow against the model it stands for: the handler's name as
+    User.__str__ writes it (full name, else e-mail), none without a handler, the number, the
+    link, the category; and a row is equal to its ticket, so `ticket in rows` means it."""
+    named = StaffFactory(first_name="Alice", last_name="Martin")
+    unnamed = StaffFactory(first_name="", last_name="")
+    tickets = [
+        make_ticket(reporter=client_user, state=State.ASSIGNED, handler=named),
+        make_ticket(reporter=client_user, state=State.ASSIGNED, handler=unnamed),
+        make_ticket(reporter=client_user, category=CategoryFactory(name="Évolution")),
+    ]
+    rows = rows_of(Ticket.objects.filter(pk__in=[t.pk for t in tickets]).order_by("number"))
+
+    assert [row.handler_name for row in rows] == ["Alice Martin", unnamed.email, ""]
+    assert [row.handler_name for row in rows[:2]] == [str(named), str(unnamed)]
+    for row, ticket in zip(rows, tickets, strict=True):
+        assert row == ticket
+        assert ticket == row
+        assert hash(row) == hash(ticket.pk)
+        assert (row.number, row.display_number) == (ticket.number, ticket.display_number)
+        assert row.get_absolute_url() == ticket.get_absolute_url()
+        assert (row.state, row.priority, row.summary) == (
+            ticket.state,
+            ticket.priority,
+            ticket.summary,
+        )
+        assert row.category_name == ticket.category.name
+        assert row.handler_id == ticket.handler_id
+    assert rows[2].category_name == "Évolution"
+    assert tickets[0] not in rows[1:]
+    assert tickets[0] in rows

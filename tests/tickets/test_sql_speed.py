@@ -236,7 +236,7 @@ def test_my_view_boxes_are_the_ten_last_updated_per_state(
         boxes = my_view_boxes(client_user)
         shown = [(key, title, pks(tickets)) for key, title, tickets in boxes]
         for _, _, tickets in boxes:
-            assert all(ticket.category.name for ticket in tickets)
+            assert all(ticket.category_name for ticket in tickets)
 
     assert shown == expected
     assert [len(ids) for _, _, ids in shown] == [10, 0, 10, 3, 0]

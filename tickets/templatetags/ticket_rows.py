@@ -14,7 +14,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
 from ..display import value_label, when
-from ..models import CHOICE_LABELS, Ticket
+from ..models import CHOICE_LABELS
+from ..rows import TicketRow
 from ..search import COLUMNS
 
 register = template.Library()
@@ -25,7 +26,7 @@ HANDLER_NONE = SafeString('<span class="text-muted">—</span>')
 def choice_labels(field: str) -> dict[Any, SafeString]:
     """A choice field's labels as a row writes them (value_label, escaped), in the active
     language: translated once per table, not once per row. A value without a label (none
-    today) falls back to get_FOO_display() in the rows."""
+    today) is written as it is stored, escaped."""
     return {
         value: conditional_escape(value_label(str(label)))
         for value, label in CHOICE_LABELS[field].items()
@@ -33,7 +34,7 @@ def choice_labels(field: str) -> dict[Any, SafeString]:
 
 
 @register.simple_tag
-def list_rows(tickets: Iterable[Ticket]) -> SafeString:
+def list_rows(tickets: Iterable[TicketRow]) -> SafeString:
     """« Afficher les tickets »: number, state, priority, category, summary, handler, updated,
     public notes (the columns of tickets.search.COLUMNS). Below 992 px the same cells are laid out
     as a card (portal.css, « phone cards »): the classes name their place, data-label their caption
@@ -58,11 +59,11 @@ def list_rows(tickets: Iterable[Ticket]) -> SafeString:
                 t.state,
                 t.get_absolute_url(),
                 t.display_number,
-                states.get(t.state) or value_label(t.get_state_display()),
-                priorities.get(t.priority) or value_label(t.get_priority_display()),
-                value_label(t.category.name),
+                states.get(t.state, t.state),
+                priorities.get(t.priority, t.priority),
+                value_label(t.category_name),
                 t.summary,
-                str(t.handler) if t.handler_id else HANDLER_NONE,
+                t.handler_name if t.handler_id else HANDLER_NONE,
                 t.updated_at.isoformat(),
                 when(t.updated_at),
                 t.public_note_count,
@@ -78,7 +79,7 @@ def list_rows(tickets: Iterable[Ticket]) -> SafeString:
 
 
 @register.simple_tag
-def box_rows(tickets: Iterable[Ticket]) -> SafeString:
+def box_rows(tickets: Iterable[TicketRow]) -> SafeString:
     """Accueil's and Mon affichage's boxes: number, state (and handler when Affecté), summary,
     category, updated; a card on a phone, as list_rows."""
     updated = conditional_escape(gettext("Mis à jour"))  # escaped once, not per row
@@ -97,12 +98,12 @@ def box_rows(tickets: Iterable[Ticket]) -> SafeString:
                 t.state,
                 t.get_absolute_url(),
                 t.display_number,
-                states.get(t.state) or value_label(t.get_state_display()),
-                format_html(' <span class="handler">({})</span>', t.handler)
+                states.get(t.state, t.state),
+                format_html(' <span class="handler">({})</span>', t.handler_name)
                 if t.handler_id and t.state == "assigned"
                 else "",
                 t.summary,
-                value_label(t.category.name),
+                value_label(t.category_name),
                 when(t.updated_at),
                 updated,
             )

@@ -32,6 +32,7 @@ from atm_support import pagecache
 from ..display import value_label, when
 from ..models import Impact, Priority, State, Ticket
 from ..paging import IdsFirstPaginator
+from ..rows import rows_of
 from ..search import (
     COLUMNS,
     DEFAULT_SORT,
@@ -44,7 +45,7 @@ from ..search import (
     sort_value,
     with_closed_switch,
 )
-from ..selectors import billable_minutes, tickets_visible_to, with_list_relations
+from ..selectors import billable_minutes, tickets_visible_to
 
 PER_PAGE = 50
 NARROW_HIDDEN = frozenset({"priority", "category", "handler", "notes"})
@@ -216,7 +217,7 @@ def list_context(params: QueryDict, user: User) -> dict[str, Any]:
     query = ListQuery(params, user)
     form, filters, tickets = query.form, query.filters, query.tickets
     sort_key, descending = query.sort_key, query.descending
-    paginator = IdsFirstPaginator(with_list_relations(tickets), PER_PAGE)
+    paginator = IdsFirstPaginator(tickets, PER_PAGE, rows=rows_of)
     page = paginator.page(page_number(params.get("page"), paginator))
     states = set(filters.get("state") or [])
     active = sum(

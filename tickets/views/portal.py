@@ -41,7 +41,7 @@ def home_context(user: User) -> dict[str, Any]:
     counts = selectors.state_counts(user)
     return {
         "counts": [(State(key), total) for key, total in counts.items()],
-        "awaiting": list(selectors.awaiting_client(user)[:20]),
+        "awaiting": selectors.awaiting_client(user),
         "balance": hours.balance_summary(user.organisation_id),  # type: ignore[arg-type]
     }
 
