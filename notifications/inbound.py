@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -41,13 +42,13 @@ from mail.inbound import fetch, tokens
 from mail.inbound.mailbox import FAILED, PROCESSED
 from mail.inbound.parsing import Incoming, Part, reply_token
 from mail.models import ERROR_MAX
-from tickets import attachments
+from tickets import attachments, orphans
 from tickets.limits import DESCRIPTION_MAX, NOTE_MAX, SUMMARY_MAX
 from tickets.models import Category, LinkKind, State, Ticket, TicketLink
 from tickets.services import ticket_create
 from tickets.workflow import WorkflowError, note_add
 
-from .models import Event, Inbound, InboundMail, Kind, Notification, Reason
+from .models import INBOUND_FOLDER, Event, Inbound, InboundMail, Kind, Notification, Reason
 from .outbox import enqueue
 from .selectors import access_refused
 
@@ -122,6 +123,13 @@ router = Router()
 
 def register() -> None:
     fetch.register(router)
+    # The .eml of a routing that rolled back stays in the storage without its row.
+    orphans.register((INBOUND_FOLDER,), stored_mails)
+
+
+def stored_mails() -> Iterator[str]:
+    """The .eml files the recorded mails point to."""
+    return InboundMail.objects.exclude(raw="").values_list("raw", flat=True).iterator(5000)
 
 
 def _record(raw: bytes, incoming: Incoming, status: str = Inbound.FAILED) -> InboundMail | None:

@@ -165,9 +165,12 @@ class Inbound(models.TextChoices):
     FAILED = "failed", _("erreur")
 
 
+INBOUND_FOLDER = "inbound"  # swept by tickets.orphans (notifications.inbound.register)
+
+
 def inbound_path(instance: InboundMail, filename: str) -> str:
     received = instance.received_at or timezone.now()
-    return f"inbound/{received:%Y/%m}/{filename}"
+    return f"{INBOUND_FOLDER}/{received:%Y/%m}/{filename}"
 
 
 class InboundMail(models.Model):

@@ -106,6 +106,39 @@ def test_a_deleted_tickets_files_are_purged(kept, media):
     assert files(media) == set()
 
 
+def test_the_raw_mail_of_a_rolled_back_routing_is_purged_the_recorded_one_stays(media, monkeypatch):
+    """A mail whose routing failed: its first .eml was written in the transaction that rolled
+    back, the second with the « Erreurs » row that fetch records next (mail.inbound.fetch)."""
+    from mail.inbound.parsing import parse
+    from notifications import inbound
+    from notifications.models import InboundMail
+
+    raw = (
+        b"From: camille@client.fr\r\nTo: support@atm-consulting.fr\r\nSubject: Bonjour\r\n"
+        b"Message-ID: <perdu@client.fr>\r\n\r\nBonjour.\r\n"
+    )
+    incoming = parse(raw)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("disque plein")
+
+    monkeypatch.setattr(inbound, "_route", broken)
+    with pytest.raises(RuntimeError):
+        inbound.router.receive(raw, incoming)
+    inbound.router.failed(raw, incoming, RuntimeError("disque plein"))
+    recorded = InboundMail.objects.get().raw.name
+    stored = files(media)
+    assert len(stored) == 2
+    assert all(name.startswith("inbound/") for name in stored)
+    age(media, 2)
+
+    out = run()
+    assert "1 fichier(s) orphelin(s) supprimé(s)" in out
+    (orphan,) = stored - {recorded}
+    assert orphan in out
+    assert files(media) == {recorded}
+
+
 @pytest.mark.parametrize(("value", "message"), [("x", "nombre d'heures"), ("0", "au moins 1")])
 def test_bad_arguments_are_refused_with_a_clear_message(value, message):
     with pytest.raises(CommandError, match=message):

@@ -17,8 +17,9 @@ def positive_hours(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Supprime les fichiers joints qu'aucune pièce jointe ne référence plus (transaction "
-        "annulée, ticket supprimé), écrits depuis plus de N heures (1 par défaut). Celery beat "
-        "le fait chaque nuit."
+        "annulée, ticket supprimé) et les courriels d'origine qu'aucun courriel reçu ne "
+        "référence (traitement annulé), écrits depuis plus de N heures (1 par défaut). Celery "
+        "beat le fait chaque nuit."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
