@@ -575,6 +575,28 @@ def table(results: list[Result], ceiling: float) -> list[str]:
     return lines
 
 
+def both_modes_table(results_of: dict[str, dict[str, Result]], ceiling: float) -> list[str]:
+    """The two modes side by side, page by page: the goal is the rendered page's (cache off)."""
+    on, off = results_of["on"], results_of["off"]
+    lines = [
+        "| Page | cache actif : req/s | % plafond | p99 ms | cache coupé : req/s | % plafond "
+        "| p99 ms | CPU app ms/req (actif / coupé) | Objectif, cache coupé |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for key, kept in on.items():
+        rendered = off.get(key)
+        if rendered is None or not kept.page.goal:
+            continue
+        verdict = "oui" if rendered.meets(ceiling) else "**NON**"
+        lines.append(
+            f"| {kept.page.label} | {kept.rps:,.0f} | {100 * kept.share(ceiling):.0f} % "
+            f"| {kept.p99_ms:.1f} | {rendered.rps:,.0f} | {100 * rendered.share(ceiling):.0f} % "
+            f"| {rendered.p99_ms:.1f} | {kept.app_cpu_ms:.2f} / {rendered.app_cpu_ms:.2f} "
+            f"| {verdict} |"
+        )
+    return lines
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     cores = os.cpu_count() or 2
     parser = argparse.ArgumentParser(
@@ -603,10 +625,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--page-cache",
-        choices=["on", "off"],
+        choices=["on", "off", "both"],
         default="on",
         help="the pages' HTML cache (atm_support/pagecache.py), in Redis db BENCH_REDIS_URL; "
-        "on: what a client gets from a page seen again, off: the cost of rendering it",
+        "on: what a client gets from a page seen again, off: the cost of rendering it, "
+        "both: on then off in one run (two servers, one after the other, the ceiling measured "
+        "at the start of the first and at the end of the second)",
     )
     parser.add_argument("--only", nargs="*", default=None, help="page keys (ceiling is kept)")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE slow queries")
@@ -624,7 +648,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     # The benchmark's own Redis database: its page cache is emptied below, nobody else's.
     os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL") or BENCH_REDIS_URL
-    os.environ["PAGE_CACHE"] = "1" if args.page_cache == "on" else "0"
+    modes = ["on", "off"] if args.page_cache == "both" else [args.page_cache]
+    # The query counts below: those of a first view, and of the page seen again when kept.
+    os.environ["PAGE_CACHE"] = "1" if "on" in modes else "0"
     connection = setup_django()
     from django.core.cache import cache
 
@@ -638,21 +664,49 @@ def main(argv: Sequence[str] | None = None) -> None:
     pages = build_pages(facts, args.query)
     if args.only:
         pages = [page for page in pages if page.key in {"ceiling", *args.only}]
-    results = {page.key: Result(page) for page in pages}
+    results_of = {mode: {page.key: Result(page) for page in pages} for mode in modes}
 
     load_at_start = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     revision = git_revision()  # the code gunicorn loads now, not what is committed meanwhile
     log("counting queries (one request each, Django test Client)...")
     for page in pages:
-        result = results[page.key]
         counted = count_queries(page, session_key)
-        result.queries, result.queries_again, result.sql_ms, result.slowest = counted
+        for mode in modes:
+            result = results_of[mode][page.key]
+            result.queries, result.queries_again, result.sql_ms, result.slowest = counted
+            if mode == "off":  # nothing kept: seen again, it is rendered again
+                result.queries_again = result.queries
     connection.close()
 
-    log_path = ROOT / "bench" / "gunicorn.log"
-    server = Server(args, log_path)
-    log(f"starting: {' '.join(server.command)}")
     ceiling_runs: list[float] = []
+    for index, mode in enumerate(modes):
+        os.environ["PAGE_CACHE"] = "1" if mode == "on" else "0"
+        order = list(pages)
+        if order and order[0].key == "ceiling":
+            # The ceiling first and last of the run: before the first mode, after the last.
+            if index > 0:
+                order = order[1:]
+            if index == len(modes) - 1:
+                order.append(pages[0])
+        measure(args, mode, pages, order, cookie, results_of[mode], ceiling_runs)
+    wrk_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report_run(args, facts, revision, load_at_start, results_of, ceiling_runs, wrk_usage)
+
+
+def measure(
+    args: argparse.Namespace,
+    mode: str,
+    pages: list[Page],
+    order: list[Page],
+    cookie: str,
+    results: dict[str, Result],
+    ceiling_runs: list[float],
+) -> None:
+    """One gunicorn with the page cache `mode` (PAGE_CACHE set by the caller): every page
+    checked, then each page of `order` loaded by wrk into `results`."""
+    log_path = ROOT / "bench" / ("gunicorn.log" if mode == "on" else f"gunicorn-{mode}.log")
+    server = Server(args, log_path)
+    log(f"page cache {mode}; starting: {' '.join(server.command)}")
     try:
         server.start()
         for page in pages:
@@ -665,7 +719,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         # Every worker opens its connection during the warm-up of the first page.
         wrk(f"http://{HOST}:{server.port}/bench/ceiling/", None, args, max(args.warmup, 1))
         meter = CpuMeter(server.pid)
-        order = [*pages, pages[0]] if pages[0].key == "ceiling" else pages
         for page in order:
             url = f"http://{HOST}:{server.port}{page.path}"
             page_cookie = cookie if page.with_session else None
@@ -702,8 +755,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
     finally:
         server.stop()
-    wrk_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 
+
+def report_run(
+    args: argparse.Namespace,
+    facts: dict[str, str],
+    revision: str,
+    load_at_start: str,
+    results_of: dict[str, dict[str, Result]],
+    ceiling_runs: list[float],
+    wrk_usage: Any,
+) -> None:
     quiet = (
         f", chacune lancée quand la machine est occupée à moins de {args.quiet_threshold:.0%}"
         f" (attente {args.quiet_timeout:g} s au plus)"
@@ -711,8 +773,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         else ""
     )
     ceiling = sum(ceiling_runs) / len(ceiling_runs) if ceiling_runs else 0.0
-    if "ceiling" in results and ceiling_runs:
-        results["ceiling"].rps = ceiling
+    for results in results_of.values():
+        if "ceiling" in results and ceiling_runs:
+            results["ceiling"].rps = ceiling
+    cache_said = {
+        "on": "**actif** (chaque page est vue à nouveau : le HTML gardé est servi)",
+        "off": "**coupé** (chaque page est rendue à chaque requête)",
+    }
+    tables: list[str] = []
+    if len(results_of) > 1:
+        tables += [*both_modes_table(results_of, ceiling), ""]
+    for mode, results in results_of.items():
+        if len(results_of) > 1:
+            tables += [f"### Cache des pages {cache_said[mode].split(' (')[0]}", ""]
+        tables += [*table(list(results.values()), ceiling), ""]
     report = [
         f"## Résultats du {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
         "",
@@ -725,11 +799,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"- Serveur : gunicorn {args.workers} workers {args.worker_class}"
         f"{f' x {args.threads} threads' if args.worker_class == 'gthread' else ''}, "
         "DEBUG=False, CONN_MAX_AGE=600, cache des pages "
-        + (
-            "**actif** (chaque page est vue à nouveau : le HTML gardé est servi)"
-            if args.page_cache == "on"
-            else "**coupé** (chaque page est rendue à chaque requête)"
-        ),
+        + " puis ".join(cache_said[mode] for mode in results_of)
+        + (" : deux serveurs, l'un après l'autre" if len(results_of) > 1 else ""),
         f"- Charge : wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s "
         f"--latency (après {args.warmup:g} s de chauffe"
         f"{f', meilleure de {args.repeat} mesures' if args.repeat > 1 else ''}"
@@ -739,8 +810,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"(moyenne {ceiling:,.0f}) ; objectif : ≥ {GOAL_SHARE:.0%} du plafond "
         f"({GOAL_SHARE * ceiling:,.0f} req/s) et p99 < {GOAL_P99_MS:.0f} ms",
         "",
-        *table(list(results.values()), ceiling),
-        "",
+        *tables,
         "Requêtes, SQL ms : nombre et durée des requêtes SQL d'une requête HTTP isolée (Client de "
         "test), faite le cache des pages vide (une première vue) ; entre parenthèses, le nombre "
         "de requêtes de la même page vue à nouveau. "
@@ -754,6 +824,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "### Requêtes SQL les plus lentes par page",
         "",
     ]
+    results = next(iter(results_of.values()))  # the first view's queries: the same in each mode
     for result in results.values():
         if not result.page.goal:
             continue
