@@ -149,7 +149,7 @@ def _page_parameter(params: QueryDict, name: str) -> list[str]:
 
 
 # What the list reads from its query string: the page cache keys it on these alone, normalised,
-# and the page is rendered from the normalised query (tickets/pagecache.py). `format` is the CSV
+# and the page is rendered from the normalised query (atm_support/pagecache.py). `format` is the CSV
 # export's, never kept.
 LIST_PARAMETERS = {
     **pagecache.form_parameters(
