@@ -13,7 +13,6 @@ registers a handler (`register`), as mail/ imports no app of the project.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections import Counter
@@ -23,7 +22,7 @@ from typing import Protocol
 from django.conf import settings
 
 from .mailbox import FAILED, PROCESSED, Mailbox
-from .parsing import Incoming, parse
+from .parsing import Incoming, parse, unreadable
 
 logger = logging.getLogger(__name__)
 
@@ -67,27 +66,6 @@ def enabled() -> bool:
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def unreadable(raw: bytes) -> Incoming:
-    """What is known of a message parse() failed on: its digest and size."""
-    return Incoming(
-        key=f"sha256:{hashlib.sha256(raw).hexdigest()}",
-        message_id="",
-        sender="",
-        sender_name="",
-        recipients=(),
-        subject="",
-        in_reply_to=(),
-        references=(),
-        text="",
-        reply="",
-        attachments=(),
-        automatic="",
-        bounce=False,
-        bounced_ids=(),
-        size=len(raw),
-    )
 
 
 def handle_one(raw: bytes, target: Handler | None = None) -> str:

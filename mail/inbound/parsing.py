@@ -1006,23 +1006,28 @@ def parse(raw: bytes) -> Incoming:
     try:
         return _parse(raw)
     except Exception:
-        return Incoming(
-            key=_digest(raw),
-            message_id="",
-            sender="",
-            sender_name="",
-            recipients=(),
-            subject="",
-            in_reply_to=(),
-            references=(),
-            text="",
-            reply="",
-            attachments=(),
-            automatic="",
-            bounce=False,
-            bounced_ids=(),
-            size=len(raw),
-        )
+        return unreadable(raw)
+
+
+def unreadable(raw: bytes) -> Incoming:
+    """What is known of a message that could not be read: its digest and size."""
+    return Incoming(
+        key=_digest(raw),
+        message_id="",
+        sender="",
+        sender_name="",
+        recipients=(),
+        subject="",
+        in_reply_to=(),
+        references=(),
+        text="",
+        reply="",
+        attachments=(),
+        automatic="",
+        bounce=False,
+        bounced_ids=(),
+        size=len(raw),
+    )
 
 
 def _parse(raw: bytes) -> Incoming:
