@@ -24,6 +24,26 @@ def is_staff(request: HttpRequest) -> bool:
     return bool(user.is_active and user.is_staff)
 
 
+class StaffReadOnly:
+    """An admin (or inline) that every active staff member sees and nobody edits through the
+    generic forms: its pages say what they show, its own actions and views do the writing."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_staff(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_staff(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 def staff_member(request: HttpRequest) -> User:
     """The signed-in staff member, typed: for views only staff reach (the admin's)."""
     return request.user  # type: ignore[return-value]

@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import is_staff
+from accounts.access import StaffReadOnly, is_staff
 from accounts.admin import organisation_display
 from accounts.models import Organisation
 from atm_support.admin_french import FrenchAdmin, Noun
@@ -50,26 +50,11 @@ from .periods import current_period, format_period
 from .views import pdf_response
 
 
-class StaffReadOnly:
-    """Visible to every active staff member; nothing edited through the generic forms."""
+class HoursStyle:
+    """The hours' stylesheet, on the admins below (read-only for staff: StaffReadOnly)."""
 
     class Media:
         css = {"all": ("allowances/admin.css",)}
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_staff(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_staff(request)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def minutes_html(minutes: int | None, *, signed: bool = False) -> SafeString:
@@ -81,7 +66,9 @@ def minutes_html(minutes: int | None, *, signed: bool = False) -> SafeString:
     return format_html("{}", text)
 
 
-class RevisionInline(StaffReadOnly, admin.TabularInline[AllowanceRevision, OrganisationBalance]):
+class RevisionInline(
+    HoursStyle, StaffReadOnly, admin.TabularInline[AllowanceRevision, OrganisationBalance]
+):
     model = AllowanceRevision
     fk_name = "organisation"
     fields = readonly_fields = (
@@ -104,7 +91,9 @@ class RevisionInline(StaffReadOnly, admin.TabularInline[AllowanceRevision, Organ
         return format_minutes(obj.minutes_per_month)
 
 
-class LedgerInline(StaffReadOnly, admin.TabularInline[LedgerEntry, OrganisationBalance]):
+class LedgerInline(
+    HoursStyle, StaffReadOnly, admin.TabularInline[LedgerEntry, OrganisationBalance]
+):
     model = LedgerEntry
     fk_name = "organisation"
     fields = readonly_fields = (
@@ -172,7 +161,9 @@ class LevelFilter(admin.SimpleListFilter):
 
 
 @admin.register(OrganisationBalance)
-class OrganisationBalanceAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[OrganisationBalance]):
+class OrganisationBalanceAdmin(
+    FrenchAdmin, HoursStyle, StaffReadOnly, admin.ModelAdmin[OrganisationBalance]
+):
     """« Organisations par solde »: the lowest balances first."""
 
     french = Noun("le", "solde d'heures d'une organisation", "soldes d'heures des organisations")
@@ -402,7 +393,7 @@ class OrganisationBalanceAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[Orga
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[LedgerEntry]):
+class LedgerEntryAdmin(FrenchAdmin, HoursStyle, StaffReadOnly, admin.ModelAdmin[LedgerEntry]):
     french = Noun(
         "l'", "écriture du crédit d'heures", "écritures du crédit d'heures", feminine=True
     )
@@ -431,7 +422,9 @@ class LedgerEntryAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[LedgerEntry]
 
 
 @admin.register(AllowanceRevision)
-class AllowanceRevisionAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[AllowanceRevision]):
+class AllowanceRevisionAdmin(
+    FrenchAdmin, HoursStyle, StaffReadOnly, admin.ModelAdmin[AllowanceRevision]
+):
     french = Noun("la", "révision du forfait", "révisions du forfait", feminine=True)
     list_display = [
         "organisation",
@@ -450,7 +443,7 @@ class AllowanceRevisionAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[Allowa
 
 
 @admin.register(AllowanceMail)
-class AllowanceMailAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[AllowanceMail]):
+class AllowanceMailAdmin(FrenchAdmin, HoursStyle, StaffReadOnly, admin.ModelAdmin[AllowanceMail]):
     french = Noun("l'", "e-mail du crédit d'heures", "e-mails du crédit d'heures")
     list_display = [
         "created_at",

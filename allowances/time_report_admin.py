@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.access import is_staff
+from accounts.access import StaffReadOnly, is_staff
 from accounts.models import Organisation, User
 from atm_support.admin_french import FrenchAdmin, Noun
 
@@ -74,25 +74,10 @@ class TimeReportFilters(forms.Form):
 
 
 @admin.register(TimeReportPage)
-class TimeReportAdmin(FrenchAdmin, admin.ModelAdmin[TimeReportPage]):
+class TimeReportAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[TimeReportPage]):
     """The changelist is the report; nothing to add, change or delete."""
 
     french = Noun("le", "rapport de temps", "rapports de temps")
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_staff(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_staff(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_urls(self) -> list[Any]:
         # Only the report: the proxy's generic object pages mean nothing here.

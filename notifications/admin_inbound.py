@@ -25,7 +25,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import is_staff, staff_member
+from accounts.access import StaffReadOnly, is_staff, staff_member
 from accounts.models import User
 from atm_support.admin_french import FrenchAdmin, Noun
 from mail.inbound.parsing import Incoming, parse
@@ -52,7 +52,8 @@ def read_incoming(mail: InboundMail) -> Incoming | None:
         return None
 
 
-class InboundMailAdmin(FrenchAdmin, admin.ModelAdmin[InboundMail]):
+class InboundMailAdmin(FrenchAdmin, StaffReadOnly, admin.ModelAdmin[InboundMail]):
+    # Read only, and no message is ever deleted: the mailbox keeps it, and so does this list.
     french = Noun("le", "courriel reçu", "courriels reçus")
     list_display = [
         "received_at",
@@ -84,22 +85,6 @@ class InboundMailAdmin(FrenchAdmin, admin.ModelAdmin[InboundMail]):
         "eml_link",
         "text_preview",
     )
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_staff(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_staff(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # No message is ever deleted: the mailbox keeps it, and so does this list.
-        return False
 
     def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
