@@ -225,23 +225,13 @@ class TicketActions(admin.ModelAdmin[Ticket]):
         """Each ticket to the chosen technician, through workflow.ticket_assign."""
         form = AssignForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
-            rows = queryset.select_related("organisation", "handler").order_by("number")
-            shown = list(rows[:MAX_LISTED])
-            total = len(shown) if len(shown) < MAX_LISTED else queryset.count()
-            context = {
-                **self.admin_site.each_context(request),
-                "title": gettext("Affecter les tickets"),
-                "opts": self.model._meta,
-                "form": form,
-                "action": "assign_to",
-                "tickets": shown,
-                "total": total,
-                "more": total - len(shown),
-                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-                "select_across": request.POST.get("select_across", "0"),
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-                "media": self.media + form.media,
-            }
+            context = self._action_context(
+                request,
+                queryset.select_related("handler"),  # the page says who has each one now
+                form,
+                "assign_to",
+                gettext("Affecter les tickets"),
+            )
             return TemplateResponse(request, "admin/tickets/ticket/action_assign.html", context)
         me = staff_member(request)
         handler = form.cleaned_data["handler"]
@@ -351,9 +341,24 @@ class TicketActions(admin.ModelAdmin[Ticket]):
         title: str,
     ) -> TemplateResponse:
         """The intermediate page of an action that needs a note, like Django's delete one."""
+        context = self._action_context(request, queryset, form, action, title)
+        # The canned replies' texts as written: the note is filled for each ticket.
+        context["canned_texts"] = raw_texts()
+        return TemplateResponse(request, "admin/tickets/ticket/action_note.html", context)
+
+    def _action_context(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Ticket],
+        form: Form,
+        action: str,
+        title: str,
+    ) -> dict[str, Any]:
+        """What an action's intermediate page shows (action_base.html): the selected tickets,
+        MAX_LISTED of them at most, the form, and the selection to post again."""
         shown = list(queryset.select_related("organisation").order_by("number")[:MAX_LISTED])
         total = len(shown) if len(shown) < MAX_LISTED else queryset.count()
-        context = {
+        return {
             **self.admin_site.each_context(request),
             "title": title,
             "opts": self.model._meta,
@@ -366,10 +371,7 @@ class TicketActions(admin.ModelAdmin[Ticket]):
             "select_across": request.POST.get("select_across", "0"),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "media": self.media + form.media,
-            # The canned replies' texts as written: the note is filled for each ticket.
-            "canned_texts": raw_texts(),
         }
-        return TemplateResponse(request, "admin/tickets/ticket/action_note.html", context)
 
     # --- one-click buttons on the ticket page ------------------------------------------------
 
