@@ -674,7 +674,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         for mode in modes:
             result = results_of[mode][page.key]
             result.queries, result.queries_again, result.sql_ms, result.slowest = counted
-            if mode == "off":  # nothing kept: seen again, it is rendered again
+            if mode == "off" and page.goal:  # nothing kept: seen again, rendered again
                 result.queries_again = result.queries
     connection.close()
 
