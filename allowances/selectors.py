@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 
 from tickets.models import OPEN_STATES, Note, Ticket
 
@@ -38,27 +38,23 @@ class BalanceSummary:
 
 
 def pending_minutes(organisation_id: int) -> int:
-    """What the open tickets would cost if closed now: billable minutes rounded per ticket."""
-    per_ticket = (
-        # state IN (open states), not NOT closed: the (organisation, state) index serves it.
-        # is_billable AND minutes_spent > 0 is the condition of the partial index
-        # note_billable (ticket_id) INCLUDE (minutes_spent): read from it alone, per ticket.
-        # A private ticket is ATM's internal work: the month end never debits it (month_end),
-        # so it is not pending either, and the client never hears of it.
-        Note.objects.filter(
-            ticket__organisation_id=organisation_id,
-            ticket__state__in=OPEN_STATES,
-            ticket__is_private=False,
-            is_billable=True,
-            minutes_spent__gt=0,
-        )
-        .values("ticket_id")
-        # rounded_debit in SQL (integer division on PostgreSQL and SQLite alike): the sum is
-        # made by the database over ~2,000 tickets instead of in a Python loop.
-        .annotate(rounded=(Sum("minutes_spent") + (QUARTER_HOUR - 1)) / QUARTER_HOUR * QUARTER_HOUR)
-        .order_by()
-    )
-    return int(per_ticket.aggregate(total=Sum("rounded"))["total"] or 0)
+    """What the open tickets would cost if closed now: billable minutes rounded per ticket.
+
+    Each ticket's billable minutes are kept on it (Ticket.billable_minutes, by triggers on the
+    notes: tickets migration 0016); state IN (open states) and is_private are the prefix and an
+    INCLUDE of the ticket_org_state index, billable_minutes another INCLUDE: the sum reads that
+    index alone, ~2,000 entries for the largest organisation, instead of each open ticket's
+    notes. A private ticket is ATM's internal work: the month end never debits it (month_end),
+    so it is not pending either, and the client never hears of it.
+    """
+    rounded = (F("billable_minutes") + (QUARTER_HOUR - 1)) / QUARTER_HOUR * QUARTER_HOUR
+    total = Ticket.objects.filter(
+        organisation_id=organisation_id,
+        state__in=OPEN_STATES,
+        is_private=False,
+        billable_minutes__gt=0,
+    ).aggregate(total=Sum(rounded))["total"]
+    return int(total or 0)
 
 
 def balance_summary(organisation_id: int, now: datetime | None = None) -> BalanceSummary:

@@ -881,11 +881,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     report.step(f"indexes ({len(dropped)}, {args.jobs} at a time)", 0, started)
 
     # COPY writes no counter: Accueil's tickets per state (tickets/counts.py) counted once here.
-    from tickets.counts import recount
+    from tickets.counts import recount, recount_billable_minutes
 
     started = time.monotonic()
     recount()
     report.step("state counters", 0, started)
+    # Nor the tickets' billable minutes when the notes' triggers were off (replica role).
+    started = time.monotonic()
+    recount_billable_minutes()
+    report.step("billable minutes", 0, started)
 
     started = time.monotonic()
     conn = target.connect()

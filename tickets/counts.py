@@ -164,3 +164,29 @@ def counted(organisation_id: int | None, *, include_private: bool) -> dict[str, 
     for state, total in rows.values_list("state", "count"):
         found[state] += total
     return found
+
+
+# Ticket.billable_minutes is kept by triggers on the notes (migration 0016), whatever writes
+# them; a load that turns triggers off (bench/build_dataset.py's COPY as a superuser, in
+# session_replication_role = replica) sets it here afterwards.
+BILLABLE_WRONG = """
+SELECT t.id, COALESCE(s.minutes, 0) FROM tickets_ticket AS t
+LEFT JOIN (
+    SELECT ticket_id, SUM(minutes_spent) AS minutes FROM tickets_note
+    WHERE is_billable AND minutes_spent > 0 GROUP BY ticket_id
+) AS s ON s.ticket_id = t.id
+WHERE t.billable_minutes <> COALESCE(s.minutes, 0)
+"""
+
+
+def recount_billable_minutes() -> int:
+    """Set each ticket's billable_minutes to its notes' sum where it differs; returns how many
+    tickets were wrong (0 when the triggers did their work)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(BILLABLE_WRONG)
+        wrong = cursor.fetchall()
+        cursor.executemany(
+            "UPDATE tickets_ticket SET billable_minutes = %s WHERE id = %s",
+            [(minutes, pk) for pk, minutes in wrong],
+        )
+    return len(wrong)

@@ -185,6 +185,13 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(_("résolu le"), null=True, blank=True)
     closed_at = models.DateTimeField(_("fermé le"), null=True, blank=True)
     public_note_count = models.PositiveIntegerField(_("notes"), default=0, editable=False)
+    # The billable minutes of its notes (private notes' included), kept by triggers on the
+    # notes' table whatever writes them (migration 0016, tickets/billable.py): Accueil's
+    # pending minutes read them from the ticket_org_state index instead of every open
+    # ticket's notes.
+    billable_minutes = models.PositiveIntegerField(
+        _("minutes facturables"), default=0, editable=False
+    )
     # MantisBT's private issues (view_state 50) were shown to developers only: such a ticket
     # is staff's alone, never shown, counted, searched, exported or mailed to a client
     # (tickets.selectors.tickets_visible_to and notifications.selectors.access_refused).
@@ -246,6 +253,7 @@ class Ticket(models.Model):
                     "reporter",
                     "created_at",
                     "is_private",
+                    "billable_minutes",
                 ],
                 name="ticket_org_state",
             ),

@@ -9,15 +9,12 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import RowNumber
 
 from . import counts
 from .display import value_label
@@ -170,22 +167,3 @@ def with_link_flags(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
         has_links=Exists(TicketLink.objects.filter(source=OuterRef("pk")))
         | Exists(TicketLink.objects.filter(target=OuterRef("pk")))
     )
-
-
-def billable_minutes() -> Coalesce:
-    """A ticket's billable minutes (its private notes' included) as an expression to annotate
-    a ticket queryset with: the list's CSV gives the same figure as the ticket page's « Temps
-    passé » (allowances.selectors.ticket_time().billable).
-
-    A subquery, not Sum("notes__..."): the list's filters may join the notes already (the text
-    search), and a second join would multiply the sum. It reads the partial index note_billable
-    alone.
-    """
-    per_ticket = (
-        Note.objects.filter(ticket=OuterRef("pk"), is_billable=True, minutes_spent__gt=0)
-        .values("ticket_id")
-        .annotate(total=Sum("minutes_spent"))
-        .values("total")
-        .order_by()
-    )
-    return Coalesce(Subquery(per_ticket, output_field=IntegerField()), 0)
