@@ -97,6 +97,6 @@ class IdsFirstPaginator[M: Model](Paginator[M]):
             return list(query.order_by)
         return list(self.object_list.model._meta.ordering or ()) if query.default_ordering else []
 
-    def _rows_of(self, ids: list[Any]) -> list[M]:
+    def _rows_of(self, ids: list[Any]) -> list[Any]:
         by_id = {row.pk: row for row in self._read(self._rows().filter(pk__in=ids).order_by())}
         return [by_id[pk] for pk in ids if pk in by_id]
