@@ -4,10 +4,12 @@ and delete(); each time compared with the sum recounted from the notes."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from tests.factories import make_ticket
@@ -105,3 +107,40 @@ def test_a_change_that_moves_no_billable_minute_leaves_the_ticket_alone(
     Note.objects.filter(ticket=ticket, is_billable=True).update(minutes_spent=25)
     assert version() != before
     assert assert_kept()[ticket.pk] == 25
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two PostgreSQL sessions at once")
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_at_the_same_instant_both_count(client_user: Any, staff_user: Any):
+    """Two transactions insert billable notes on one ticket at the same time, past the
+    workflow's lock (bulk INSERTs, as the import does): the second trigger waits for the first
+    one's row lock, then adds to the committed sum; nothing is lost."""
+    ticket = make_ticket(reporter=client_user)
+    ready = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def write(minutes: int) -> None:
+        try:
+            with transaction.atomic():
+                ready.wait(timeout=10)
+                Note.objects.bulk_create(
+                    [
+                        Note(ticket=ticket, organisation=ticket.organisation, author=staff_user,
+                             text="Lot", minutes_spent=minutes)
+                        for _ in range(5)
+                    ]
+                )  # fmt: skip
+                time.sleep(0.2)  # both INSERTs in flight before either commits
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    writers = [threading.Thread(target=write, args=(minutes,)) for minutes in (7, 11)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+
+    assert errors == []
+    assert assert_kept()[ticket.pk] == 5 * 7 + 5 * 11
